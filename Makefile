@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make demo` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+# nbgrader runs `alembic` and `jupyter` from PATH: use the virtual environment's.
+export PATH := $(BIN):$(PATH)
+ASSIGNMENTS := initialization
+NBGRADER := nbgrader --log-level=WARN
+
+.PHONY: setup demo test lab release samples autograde feedback datasets clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+## Regenerate release/ (the student copies) from source/.
+release: setup
+	@for a in $(ASSIGNMENTS); do $(NBGRADER) generate_assignment $$a --force || exit 1; done
+
+## Write the sample submissions into submitted/.
+samples: release
+	$(BIN)/python -m tests.samples
+
+## Autograde every submission in submitted/ (plain nbgrader, configured by nbgrader_config.py).
+autograde: samples
+	@for a in $(ASSIGNMENTS); do $(NBGRADER) autograde $$a --force || exit 1; done
+
+## The main job: release, sample submissions, autograde, grade table.
+demo: autograde
+	@for a in $(ASSIGNMENTS); do $(BIN)/python -m tests.samples --report $$a || exit 1; done
+
+## Feedback for students (hidden check code removed).
+feedback: setup
+	@for a in $(ASSIGNMENTS); do $(NBGRADER) generate_feedback $$a --force || exit 1; done
+
+test: setup
+	$(BIN)/python -m pytest
+
+## Open JupyterLab on the student copies.
+lab: setup
+	$(BIN)/jupyter lab release/
+
+datasets: setup
+	$(BIN)/python -m idnn.build_datasets
+
+clean:
+	rm -rf $(VENV) submitted autograded/*/ feedback gradebook.db

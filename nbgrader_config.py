@@ -1,0 +1,41 @@
+"""nbgrader configuration for the course (read by every `nbgrader` command run from this directory).
+
+The autograde pipeline is stock nbgrader's with two changes, so that student code cannot
+fool the grade: ProbedExecute replaces Execute (hidden checks get a fresh grading seed and
+save their results outside the notebook) and ApplyVerdicts follows it (verdicts are computed
+in this trusted process and written into the notebook before nbgrader saves the grades).
+Feedback is generated with hidden test code removed.
+"""
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.course_id = "improving-deep-neural-networks"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
+
+# Student copies: the stub each solution region becomes.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+c.Autograde.autograde_preprocessors = [
+    ProbedExecute,
+    ApplyVerdicts,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# A deleted test cell is put back (and run), rather than silently losing its points.
+c.OverwriteCells.add_missing_cells = True
+
+# Kernel time limits (seconds): per cell, and for the kernel to start.
+c.Execute.timeout = 120
+c.Execute.startup_timeout = 60
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,26 @@
+"""The pieces every assignment's samples are made of."""
+
+from dataclasses import dataclass, field
+
+#: Take this answer cell from the source notebook (solution markers removed).
+SOLUTION = "<solution>"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One student's submission of one notebook.
+
+    answers   grade_id of an answer cell -> SOLUTION or the code the student wrote;
+              cells not listed keep the release stub (blank)
+    expected  grade_id of a test cell -> the points it must earn (unlisted: 0)
+    why       what the sample demonstrates
+    """
+
+    student: str
+    why: str
+    answers: dict[str, str] = field(default_factory=dict)
+    expected: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def expected_total(self) -> float:
+        return float(sum(self.expected.values()))

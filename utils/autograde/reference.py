@@ -1,0 +1,70 @@
+"""Reference results, computed from the instructor's source notebook in a trusted process.
+
+The source notebook is the one source of truth. For a grading seed we:
+
+1. take every top-level import, function and class definition from its code cells,
+   in order (training runs, plots and other statements are skipped, so this is fast);
+2. run the hidden part of each autograded test cell against those definitions,
+   with the probe in reference mode and the same seed the student's kernel got.
+
+The probes collected for each test cell are what the student's results must match.
+"""
+
+import ast
+from pathlib import Path
+
+import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
+
+from .. import probe as probe_module
+
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def is_test_cell(cell) -> bool:
+    """An autograded test cell: a code cell with points that is not a solution cell."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def hidden_code(source: str) -> str:
+    """The lines between the hidden-test markers ('' when there are none)."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN_HIDDEN:
+            inside = True
+        elif line.strip() == END_HIDDEN:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def definitions(source: str) -> str:
+    """Only the top-level imports and definitions of one cell's code (IPython magics removed)."""
+    python = TransformerManager().transform_cell(source)
+    tree = ast.parse(python)
+    tree.body = [node for node in tree.body if isinstance(node, _DEFINITIONS)]
+    return ast.unparse(tree)
+
+
+def reference_probes(source_notebook: Path, seed: int) -> dict[str, list[probe_module.Probe]]:
+    """{grade_id: the probes its hidden code records} for the solution in `source_notebook`."""
+    nb = nbformat.read(source_notebook, as_version=4)
+    namespace: dict = {"__name__": "__reference__"}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            exec(compile(definitions(cell.source), f"{source_notebook.name}:definitions", "exec"), namespace)
+    collected: dict[str, list[probe_module.Probe]] = {}
+    for cell in nb.cells:
+        if not is_test_cell(cell):
+            continue
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        code = hidden_code(cell.source)
+        probes: list[probe_module.Probe] = []
+        with probe_module.reference_session(seed, probes.append):
+            exec(compile(code, f"{source_notebook.name}:{grade_id}", "exec"), namespace)
+        collected[grade_id] = probes
+    return collected

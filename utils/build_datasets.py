@@ -1,0 +1,94 @@
+"""Build every HDF5 file in datasets/ from fixed seeds, and write SHA256SUMS.
+
+    python -m idnn.build_datasets            # rebuild into datasets/
+    python -m idnn.build_datasets --out DIR  # build elsewhere (tests compare the two)
+
+The output is deterministic: the same code and library versions give the same
+bytes (HDF5 object timestamps are turned off), and always the same arrays.
+"""
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from .data import SCHEMAS
+from .paths import datasets_dir
+
+BUILDER = "idnn.build_datasets"
+MANIFEST = "SHA256SUMS"
+
+
+def make_circles(m: int, factor: float, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: m/2 points on radius 1 (label 0), m/2 on radius `factor` (label 1).
+
+    Each point gets isotropic Gaussian noise of standard deviation `noise`.
+    Returns X (2, m) float64 and Y (1, m) int64, examples in random order.
+    """
+    half = m // 2
+    angle = rng.uniform(0.0, 2.0 * np.pi, m)
+    radius = np.where(np.arange(m) < half, 1.0, factor)
+    X = np.stack([radius * np.cos(angle), radius * np.sin(angle)]) + rng.normal(0.0, noise, (2, m))
+    Y = (np.arange(m) >= half).astype(np.int64)[np.newaxis, :]
+    order = rng.permutation(m)
+    return X[:, order], Y[:, order]
+
+
+def build_circles(path: Path) -> None:
+    params = {"factor": 0.7, "noise": 0.08, "m_train": 300, "m_test": 100}
+    seed = 2024
+    rng = np.random.default_rng(seed)
+    splits = {
+        "train": make_circles(params["m_train"], params["factor"], params["noise"], rng),
+        "test": make_circles(params["m_test"], params["factor"], params["noise"], rng),
+    }
+    _write(path, "circles", seed, params, splits)
+
+
+BUILDERS = {"circles": build_circles}
+
+
+def _write(path: Path, name: str, seed: int, params: dict, splits: dict) -> None:
+    schema = SCHEMAS[name]
+    with h5py.File(path, "w", track_order=False) as f:
+        f.attrs["name"] = name
+        f.attrs["description"] = schema.description
+        f.attrs["version"] = schema.version
+        f.attrs["seed"] = seed
+        f.attrs["builder"] = BUILDER
+        f.attrs["params"] = json.dumps(params, sort_keys=True)
+        for split, (X, Y) in splits.items():
+            group = f.create_group(split, track_order=False)
+            group.create_dataset("X", data=X, track_times=False)
+            group.create_dataset("Y", data=Y, track_times=False)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_all(out_dir: Path) -> list[Path]:
+    """Build every dataset into out_dir and write its SHA256SUMS manifest."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, build in BUILDERS.items():
+        path = out_dir / SCHEMAS[name].file_name
+        build(path)
+        paths.append(path)
+        print(f"built {path} ({path.stat().st_size} bytes)")
+    lines = [f"{sha256(p)}  {p.name}\n" for p in sorted(paths)]
+    (out_dir / MANIFEST).write_text("".join(lines))
+    return paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=datasets_dir(), help="output directory (default: datasets/)")
+    build_all(parser.parse_args(argv).out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Load the course's HDF5 datasets, checking each file against its schema.
+
+Every file holds one group per split (``train``, ``test``, ...), each with
+``X`` of shape (n_x, m) and ``Y`` of shape (1, m): one example per column,
+as everywhere in this course. The root attributes record provenance
+(``builder``, ``seed``, ``version``, ``params``). ``datasets/README.md`` lists
+every file; ``python -m idnn.build_datasets`` rebuilds them.
+
+    train_X, train_Y, test_X, test_Y = load_circles()
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from .paths import datasets_dir
+
+REBUILD_HINT = "Rebuild the datasets with `python -m idnn.build_datasets` (or `make datasets`)."
+
+
+class DatasetError(RuntimeError):
+    """A dataset file is missing, unreadable, or does not match its schema."""
+
+
+@dataclass(frozen=True)
+class SplitSchema:
+    """What one split of a dataset must look like. A None size accepts any size."""
+
+    name: str
+    n_x: int
+    m: int | None
+    x_dtype: str = "float64"
+    y_dtype: str = "int64"
+
+
+@dataclass(frozen=True)
+class DatasetSchema:
+    file_name: str
+    version: int
+    splits: tuple[SplitSchema, ...]
+    description: str
+
+
+SCHEMAS = {
+    "circles": DatasetSchema(
+        file_name="circles.h5",
+        version=1,
+        splits=(SplitSchema("train", n_x=2, m=300), SplitSchema("test", n_x=2, m=100)),
+        description="Two noisy concentric circles in the plane; label 1 is the inner circle. "
+        "Classes are balanced exactly (150/150 train, 50/50 test).",
+    ),
+}
+
+REQUIRED_ATTRIBUTES = ("name", "description", "version", "seed", "builder", "params")
+
+
+def dataset_path(name: str) -> Path:
+    """The path of dataset `name` (a key of SCHEMAS)."""
+    if name not in SCHEMAS:
+        raise DatasetError(f"Unknown dataset {name!r}; the course has: {', '.join(sorted(SCHEMAS))}.")
+    return datasets_dir() / SCHEMAS[name].file_name
+
+
+def load_splits(name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Read every split of dataset `name` as {split: (X, Y)} after validating the file.
+
+    X has shape (n_x, m) and Y shape (1, m). Raises DatasetError naming the
+    file and what is wrong when it is missing, corrupt, or off-schema.
+    """
+    schema = SCHEMAS.get(name)
+    path = dataset_path(name)
+    if not path.is_file():
+        raise DatasetError(f"Dataset file {path} is missing. {REBUILD_HINT}")
+    try:
+        with h5py.File(path, "r") as f:
+            _check_attributes(f, schema, path)
+            return {split.name: _read_split(f, split, path) for split in schema.splits}
+    except DatasetError:
+        raise
+    except (OSError, KeyError, ValueError) as error:
+        raise DatasetError(f"Dataset file {path} could not be read as HDF5 ({error}). "
+                           f"It is probably corrupt or truncated. {REBUILD_HINT}") from error
+
+
+def load_circles() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The concentric-circles data of the Initialization assignment.
+
+    Returns train_X (2, 300), train_Y (1, 300), test_X (2, 100), test_Y (1, 100).
+    """
+    splits = load_splits("circles")
+    return (*splits["train"], *splits["test"])
+
+
+def _check_attributes(f: h5py.File, schema: DatasetSchema, path: Path) -> None:
+    missing = [a for a in REQUIRED_ATTRIBUTES if a not in f.attrs]
+    if missing:
+        raise DatasetError(f"Dataset file {path} lacks the provenance attributes {missing}. {REBUILD_HINT}")
+    if int(f.attrs["version"]) != schema.version:
+        raise DatasetError(f"Dataset file {path} has version {int(f.attrs['version'])} but this course "
+                           f"expects version {schema.version}. {REBUILD_HINT}")
+
+
+def _read_split(f: h5py.File, split: SplitSchema, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    arrays = []
+    for key, rows, dtype in (("X", split.n_x, split.x_dtype), ("Y", 1, split.y_dtype)):
+        where = f"{split.name}/{key}"
+        if where not in f:
+            raise DatasetError(f"Dataset file {path} has no '{where}' array. {REBUILD_HINT}")
+        array = f[where][()]
+        expected_shape = (rows, split.m if split.m is not None else array.shape[-1])
+        if array.shape != expected_shape or array.dtype != np.dtype(dtype):
+            raise DatasetError(f"Dataset file {path}: '{where}' is {array.dtype} with shape {array.shape}, "
+                               f"but the schema says {dtype} with shape {expected_shape}. {REBUILD_HINT}")
+        arrays.append(array)
+    X, Y = arrays
+    if X.shape[1] != Y.shape[1]:
+        raise DatasetError(f"Dataset file {path}: split '{split.name}' has {X.shape[1]} examples in X "
+                           f"but {Y.shape[1]} labels in Y. {REBUILD_HINT}")
+    return X, Y
