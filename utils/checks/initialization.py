@@ -62,7 +62,8 @@ def check_random_initialization(initialize, expected_spread: str) -> None:
         n_prev, n = LARGE_DIMS[l - 1], LARGE_DIMS[l]
         target = formula(n_prev, n)
         std, mean = float(np.std(W)), float(np.mean(W))
-        assert np.allclose(mean, 0.0, atol=5 * target / np.sqrt(W.size)), (
+        # A zero-mean draw has |mean| within a few std / sqrt(size); a `rand` draw is off by 1.7 std.
+        assert np.allclose(mean, 0.0, atol=6 * std / np.sqrt(W.size)), (
             f"{call}: W{l} has mean {mean:.4g}, but it should be about 0. np.random.rand draws from [0, 1); "
             f"use np.random.randn, which draws from a normal distribution with mean 0.")
         assert np.allclose(std, target, rtol=STD_TOLERANCE, atol=0), (

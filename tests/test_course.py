@@ -1,0 +1,157 @@
+"""Layout, packaging, datasets, and the freshness of release/."""
+
+import filecmp
+import hashlib
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from idnn import data
+from idnn.autograde.reference import BEGIN_HIDDEN, hidden_code, is_test_cell
+from idnn.build_datasets import MANIFEST, build_all
+
+from .conftest import ASSIGNMENTS, REPO, code_cells, make_course, nbgrader, read_notebook
+
+pytestmark = pytest.mark.course
+
+SOURCE_NOTEBOOKS = sorted((REPO / "source").rglob("*.ipynb"))
+
+
+def test_every_assignment_has_a_source_and_a_release():
+    for assignment in ASSIGNMENTS:
+        assert (REPO / "source" / assignment / f"{assignment}.ipynb").is_file()
+        assert (REPO / "release" / assignment / f"{assignment}.ipynb").is_file()
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=lambda p: p.stem)
+def test_source_notebooks_are_committed_without_outputs(path):
+    for cell in code_cells(read_notebook(path)):
+        assert not cell.outputs and cell.execution_count is None, f"{path}: run `nbstripout` or clear outputs"
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_test_cell_has_a_hidden_probe(path):
+    tests = [cell for cell in read_notebook(path).cells if is_test_cell(cell)]
+    assert tests, f"{path} has no autograded test cells"
+    for cell in tests:
+        assert "Probe(" in hidden_code(cell.source), \
+            f"{path}: test cell {cell.metadata.nbgrader.grade_id} has no hidden probe, so the kernel would grade it"
+
+
+def test_helper_package_installs_under_its_own_name(tmp_path):
+    """`idnn` imports from anywhere; no module called `utils` is installed."""
+    probe = ("import importlib.util, idnn, pathlib; "
+             "assert importlib.util.find_spec('utils') is None, 'a top-level utils module is importable'; "
+             "print(pathlib.Path(idnn.__file__).parent)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(REPO / "utils")
+
+
+def test_release_is_fresh_and_holds_no_solution_or_hidden_code(tmp_path):
+    course = make_course(tmp_path / "course")
+    for assignment in ASSIGNMENTS:
+        nbgrader("generate_assignment", assignment, "--force", cwd=course)
+    comparison = filecmp.dircmp(course / "release", REPO / "release")
+    stale = _differences(comparison)
+    assert not stale, f"release/ is stale ({stale}); run `make release` and commit it"
+
+    for path in (REPO / "release").rglob("*.ipynb"):
+        text = path.read_text()
+        assert "BEGIN SOLUTION" not in text and BEGIN_HIDDEN not in text and "Probe(" not in text, path
+    for assignment in ASSIGNMENTS:
+        source = read_notebook(REPO / "source" / assignment / f"{assignment}.ipynb")
+        release_text = (REPO / "release" / assignment / f"{assignment}.ipynb").read_text()
+        for line in _solution_lines(source):
+            assert line not in release_text, f"solution line leaked into release/{assignment}: {line!r}"
+
+
+def _differences(comparison: filecmp.dircmp) -> list[str]:
+    found = comparison.left_only + comparison.right_only + comparison.diff_files
+    for sub in comparison.subdirs.values():
+        found += _differences(sub)
+    return found
+
+
+def _solution_lines(nb) -> list[str]:
+    lines = []
+    for cell in code_cells(nb):
+        inside = False
+        for line in cell.source.splitlines():
+            if line.strip() == "### BEGIN SOLUTION":
+                inside = True
+            elif line.strip() == "### END SOLUTION":
+                inside = False
+            elif inside and line.strip():
+                lines.append(line.strip())
+    return lines
+
+
+# -- datasets -------------------------------------------------------------------------------------
+
+def test_datasets_match_their_manifest():
+    manifest = (REPO / "datasets" / MANIFEST).read_text().splitlines()
+    assert manifest, "datasets/SHA256SUMS is empty"
+    listed = set()
+    for line in manifest:
+        digest, name = line.split()
+        listed.add(name)
+        assert hashlib.sha256((REPO / "datasets" / name).read_bytes()).hexdigest() == digest, f"{name} changed"
+    assert listed == {schema.file_name for schema in data.SCHEMAS.values()}
+
+
+def test_builder_reproduces_the_committed_datasets(tmp_path):
+    build_all(tmp_path)
+    for schema in data.SCHEMAS.values():
+        with h5py.File(tmp_path / schema.file_name) as built, h5py.File(REPO / "datasets" / schema.file_name) as kept:
+            assert dict(built.attrs) == dict(kept.attrs)
+            for split in schema.splits:
+                for key in ("X", "Y"):
+                    np.testing.assert_array_equal(built[f"{split.name}/{key}"][()], kept[f"{split.name}/{key}"][()])
+
+
+def test_circles_are_balanced_and_shaped_as_documented():
+    train_X, train_Y, test_X, test_Y = data.load_circles()
+    assert train_X.shape == (2, 300) and train_Y.shape == (1, 300)
+    assert test_X.shape == (2, 100) and test_Y.shape == (1, 100)
+    assert train_Y.sum() == 150 and test_Y.sum() == 50
+    assert train_X.dtype == np.float64 and train_Y.dtype == np.int64
+
+
+def _use_datasets_dir(monkeypatch, path):
+    monkeypatch.setenv("IDNN_DATASETS", str(path))
+
+
+def test_missing_dataset_names_the_file_and_the_fix(tmp_path, monkeypatch):
+    _use_datasets_dir(monkeypatch, tmp_path)
+    with pytest.raises(data.DatasetError, match=r"circles\.h5 is missing.*idnn\.build_datasets"):
+        data.load_circles()
+
+
+def test_corrupt_dataset_is_reported(tmp_path, monkeypatch):
+    _use_datasets_dir(monkeypatch, tmp_path)
+    good = (REPO / "datasets" / "circles.h5").read_bytes()
+    (tmp_path / "circles.h5").write_bytes(good[: len(good) // 3])
+    with pytest.raises(data.DatasetError, match=r"circles\.h5 could not be read as HDF5"):
+        data.load_circles()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: f.__delitem__("test/Y"), r"has no 'test/Y' array"),
+    (lambda f: (f.__delitem__("train/X"), f.create_dataset("train/X", data=np.zeros((3, 300)))),
+     r"'train/X' is float64 with shape \(3, 300\), but the schema says float64 with shape \(2, 300\)"),
+    (lambda f: (f.__delitem__("train/Y"), f.create_dataset("train/Y", data=np.zeros((1, 300)))),
+     r"'train/Y' is float64 .* the schema says int64"),
+    (lambda f: f.attrs.__setitem__("version", 99), r"has version 99 but this course expects version 1"),
+    (lambda f: f.attrs.__delitem__("seed"), r"lacks the provenance attributes \['seed'\]"),
+], ids=["missing-array", "wrong-shape", "wrong-dtype", "wrong-version", "no-provenance"])
+def test_off_schema_dataset_is_reported(tmp_path, monkeypatch, damage, message):
+    _use_datasets_dir(monkeypatch, tmp_path)
+    path = tmp_path / "circles.h5"
+    path.write_bytes((REPO / "datasets" / "circles.h5").read_bytes())
+    with h5py.File(path, "a") as f:
+        damage(f)
+    with pytest.raises(data.DatasetError, match=message):
+        data.load_circles()
