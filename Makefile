@@ -6,7 +6,7 @@ BIN := $(abspath $(VENV))/bin
 # nbgrader runs `alembic` and `jupyter` from PATH: use the virtual environment's.
 export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := initialization
-NBGRADER := nbgrader --log-level=WARN
+QUIET := --log-level=WARN
 
 .PHONY: setup demo test lab release samples autograde feedback datasets clean
 
@@ -20,7 +20,7 @@ setup: $(VENV)/.installed
 
 ## Regenerate release/ (the student copies) from source/.
 release: setup
-	@for a in $(ASSIGNMENTS); do $(NBGRADER) generate_assignment $$a --force || exit 1; done
+	@for a in $(ASSIGNMENTS); do nbgrader generate_assignment $$a --force $(QUIET) || exit 1; done
 
 ## Write the sample submissions into submitted/.
 samples: release
@@ -28,7 +28,7 @@ samples: release
 
 ## Autograde every submission in submitted/ (plain nbgrader, configured by nbgrader_config.py).
 autograde: samples
-	@for a in $(ASSIGNMENTS); do $(NBGRADER) autograde $$a --force || exit 1; done
+	@for a in $(ASSIGNMENTS); do nbgrader autograde $$a --force $(QUIET) || exit 1; done
 
 ## The main job: release, sample submissions, autograde, grade table.
 demo: autograde
@@ -36,7 +36,7 @@ demo: autograde
 
 ## Feedback for students (hidden check code removed).
 feedback: setup
-	@for a in $(ASSIGNMENTS); do $(NBGRADER) generate_feedback $$a --force || exit 1; done
+	@for a in $(ASSIGNMENTS); do nbgrader generate_feedback $$a --force $(QUIET) || exit 1; done
 
 test: setup
 	$(BIN)/python -m pytest
