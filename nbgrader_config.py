@@ -4,14 +4,17 @@ The autograde pipeline is stock nbgrader's with two changes, so that student cod
 fool the grade: ProbedExecute replaces Execute (hidden checks get a fresh grading seed and
 save their results outside the notebook) and ApplyVerdicts follows it (verdicts are computed
 in this trusted process and written into the notebook before nbgrader saves the grades).
+RestoreHiddenTests replaces OverwriteCells only to stop it warning about every hidden test
+it restores, so the warnings about test cells a student really edited stand out.
 Feedback is generated with hidden test code removed.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
-                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
+                                    SaveAutoGrades)
 
-from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute
+from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute, RestoreHiddenTests
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -21,6 +24,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Student copies: the stub each solution region becomes.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    RestoreHiddenTests,
+    CheckCellMetadata,
+]
 c.Autograde.autograde_preprocessors = [
     ProbedExecute,
     ApplyVerdicts,
@@ -32,7 +42,7 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 # A deleted test cell is put back (and run), rather than silently losing its points.
-c.OverwriteCells.add_missing_cells = True
+c.RestoreHiddenTests.add_missing_cells = True
 
 # Kernel time limits (seconds): per cell, and for the kernel to start.
 c.Execute.timeout = 120

@@ -2,6 +2,7 @@
 
 nbgrader_config.py puts them in the autograde pipeline, so plain `nbgrader autograde` uses them:
 
+    RestoreHiddenTests  OverwriteCells, quiet about the hidden tests it restores (stock warns for each)
     ProbedExecute   runs the notebook like nbgrader's Execute, but first picks a fresh grading
                     seed and an empty results directory, and tells only the kernel about them
     ApplyVerdicts   after the kernel has gone, computes the reference results from the source
@@ -23,13 +24,41 @@ from pathlib import Path
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
 
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
 from .reference import is_test_cell, reference_probes
 from .verdicts import Verdict, judge
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class RestoreHiddenTests(OverwriteCells):
+    """nbgrader's OverwriteCells, without a warning for every test cell whose hidden tests it restores.
+
+    A released test cell differs from its source by the hidden tests that were stripped from it,
+    so stock nbgrader warns "checksum has changed" for each of them in every submission, which
+    buries the warnings that matter: test cells a student really edited.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.metadata.nbgrader.get("locked"):
+            try:
+                source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                source_cell = None
+            if source_cell is not None and cell.source == _released_source(source_cell):
+                cell.source = source_cell.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+
+def _released_source(source_cell) -> str:
+    """What generate_assignment left of a source cell: the source without its hidden tests."""
+    released = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source, metadata={})
+    ClearHiddenTests()._remove_hidden_test_region(released)
+    return released.source
 
 
 class ProbedExecute(Execute):
