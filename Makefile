@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := initialization
 QUIET := --log-level=WARN
 
-.PHONY: setup demo test lab release samples autograde feedback datasets clean
+.PHONY: setup bubblewrap demo test lab release samples autograde feedback datasets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed bubblewrap
+
+## Grading runs student code inside bubblewrap: install it when we can (root, Debian/Ubuntu).
+bubblewrap:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap (the grading sandbox)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "note: bubblewrap is not installed; autograding needs it: sudo apt-get install bubblewrap"; \
+	  fi; }
 
 ## Regenerate release/ (the student copies) from source/.
 release: setup

@@ -3,8 +3,9 @@
 nbgrader_config.py puts them in the autograde pipeline, so plain `nbgrader autograde` uses them:
 
     RestoreHiddenTests  OverwriteCells, quiet about the hidden tests it restores (stock warns for each)
-    ProbedExecute   runs the notebook like nbgrader's Execute, but first picks a fresh grading
-                    seed and an empty results directory, and tells only the kernel about them
+    ProbedExecute   runs the notebook like nbgrader's Execute, but inside the sandbox (sandbox.py),
+                    after picking a fresh grading seed and an empty results directory that only
+                    the kernel is told about
     ApplyVerdicts   after the kernel has gone, computes the reference results from the source
                     notebook, compares, and rewrites each test cell's outputs so that nbgrader's
                     own rule (an error output scores zero) records the outside verdict
@@ -18,9 +19,12 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
@@ -29,6 +33,7 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
 from .reference import is_test_cell, reference_probes
+from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager
 from .verdicts import Verdict, judge
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -62,22 +67,91 @@ def _released_source(source_cell) -> str:
 
 
 class ProbedExecute(Execute):
-    """nbgrader's Execute, with a per-notebook grading seed and results directory for the probes."""
+    """nbgrader's Execute, sandboxed, with a grading seed and results directory for the probes.
+
+    Also enforces what a single cell's timeout cannot: a wall-clock limit for the whole
+    notebook and a cap on output volume. A kernel that dies, is killed, or never answers
+    ends execution early; the reason is kept in resources["idnn"]["failure"] and the
+    notebook goes on to be graded with what had run.
+    """
 
     def preprocess(self, nb, resources, km=None):
-        probe_dir = tempfile.mkdtemp(prefix="idnn-probe-")
+        self._sandbox = Sandbox(parent=self)
+        self._use_bwrap = self._sandbox.use_bwrap()
+        run_dir = Path(tempfile.mkdtemp(prefix="idnn-grade-"))
+        probe_dir, socket_dir, workdir = run_dir / "probe", run_dir / "sockets", run_dir / "submission"
+        probe_dir.mkdir()
+        socket_dir.mkdir()
+        notebook_dir = (resources.get("metadata") or {}).get("path") or "."
+        shutil.copytree(notebook_dir, workdir, ignore=shutil.ignore_patterns("*.ipynb"))
         seed = secrets.randbelow(2**31 - 1)
-        resources["idnn"] = {"probe_dir": probe_dir, "seed": seed}
-        self._probe_env = {PROBE_DIR_ENV: probe_dir, PROBE_SEED_ENV: str(seed)}
-        return super().preprocess(nb, resources, km=km)
+        run = {"probe_dir": str(probe_dir), "run_dir": str(run_dir), "seed": seed, "failure": None,
+               "sandboxed": self._use_bwrap}
+        resources["idnn"] = run
+        self._run, self._workdir, self._socket_dir = run, workdir, socket_dir
+        self._probe_env = {PROBE_DIR_ENV: PROBE_DIR if self._use_bwrap else str(probe_dir),
+                           PROBE_SEED_ENV: str(seed)}
+        self._output_bytes, self._output_truncated = 0, False
+        watchdog = threading.Timer(self._sandbox.notebook_seconds, self._kill_kernel,
+                                   args=(f"the notebook ran longer than {self._sandbox.notebook_seconds} s",))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return super().preprocess(nb, resources, km=km)
+        except (DeadKernelError, CellTimeoutError, TimeoutError, RuntimeError) as error:
+            run["failure"] = run["failure"] or f"the kernel stopped ({type(error).__name__}: {error})"
+            self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student", "?"), run["failure"])
+            return self.nb, resources
+        finally:
+            watchdog.cancel()
+
+    def create_kernel_manager(self):
+        if not self._use_bwrap:
+            return super().create_kernel_manager()
+        kernel_name = self.kernel_name or self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        self.km = SandboxedKernelManager(sandbox=self._sandbox, workdir=self._workdir,
+                                         probe_dir=Path(self._run["probe_dir"]), socket_dir=self._socket_dir,
+                                         extra_env=self._probe_env, kernel_name=kernel_name, config=self.config)
+        return self.km
 
     async def async_start_new_kernel(self, **kwargs):
-        env = dict(kwargs.pop("env", None) or os.environ)
-        env.update(self._probe_env)
-        await super().async_start_new_kernel(env=env, **kwargs)
+        if not self._use_bwrap:  # inside the sandbox the environment is set by bubblewrap
+            env = dict(kwargs.pop("env", None) or os.environ)
+            env.update(self._probe_env)
+            kwargs["env"] = env
+        # The kernel's own stdout/stderr (start-up notes, crashes) go to a log, not the instructor's terminal.
+        with open(Path(self._run["run_dir"]) / "kernel.log", "wb") as log:
+            await super().async_start_new_kernel(stdout=log, stderr=log, **kwargs)
 
     # nbclient binds the synchronous wrapper to its own coroutine; bind it to ours.
     start_new_kernel = run_sync(async_start_new_kernel)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most Sandbox.output_bytes of output; stop the kernel at four times that."""
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        self._output_bytes += size
+        limit = self._sandbox.output_bytes
+        if self._output_bytes <= limit:
+            return super().output(outs, msg, display_id, cell_index)
+        if not self._output_truncated:
+            self._output_truncated = True
+            outs.append(NotebookNode(output_type="stream", name="stdout",
+                                     text=f"\n[output truncated: the notebook printed more than {limit} bytes]\n"))
+        if self._output_bytes > 4 * limit:
+            self._kill_kernel(f"the notebook printed more than {4 * limit} bytes")
+        return None
+
+    def _kill_kernel(self, reason: str) -> None:
+        """Stop the kernel (and, sandboxed, everything it started) at once."""
+        if self._run["failure"] is None:
+            self._run["failure"] = reason
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 class ApplyVerdicts(NbGraderPreprocessor):
@@ -99,11 +173,15 @@ class ApplyVerdicts(NbGraderPreprocessor):
                                        f"hidden probe, so nothing outside the kernel could grade it. Add one "
                                        f"to the source notebook.")
                 verdict = judge(probes, Path(run["probe_dir"]))
+                if run["failure"] and not verdict.passed:
+                    verdict.problems.insert(0, f"The kernel was stopped before the end: {run['failure']}.")
                 kernel_errors = rewrite_outputs(cell, verdict)
                 cell.metadata["idnn"] = {"hidden_passed": verdict.passed, "kernel_errors": kernel_errors,
                                          "problems": verdict.problems}
+            nb.metadata["idnn"] = {"grading_seed": run["seed"], "failure": run["failure"],
+                                   "sandboxed": run["sandboxed"]}
         finally:
-            shutil.rmtree(run["probe_dir"], ignore_errors=True)
+            shutil.rmtree(run["run_dir"], ignore_errors=True)
         return nb, resources
 
     def _source_notebook(self, resources) -> Path:

@@ -1,0 +1,183 @@
+"""Run a student's kernel inside bubblewrap, with limits, able to reach nothing but its own files.
+
+Inside the sandbox the kernel sees:
+
+    /usr, /bin, /lib...          the system, read-only
+    a few files of /etc          the dynamic linker's cache, passwd/group, localtime (no secrets)
+    the Python environment       the interpreter and the virtual environment, read-only
+    the idnn package, datasets   read-only, at their usual paths (so imports work unchanged)
+    /submission                  a private, writable copy of the submission: its working directory
+    /grading                     where the hidden checks save their results
+    the socket directory         unix sockets to talk to the grader (no TCP: it has no network)
+    /tmp                         empty and private
+
+and nothing else: not source/, not the gradebook, not other students' files, not the
+instructor's home. It has its own network namespace with no interfaces up but loopback, its
+own process namespace, and dies with the grader. A trusted launcher (launch.py) sets the
+resource limits and, when the grader runs as root, gives the kernel a uid of its own.
+
+Limits are configured in nbgrader_config.py, e.g. ``c.Sandbox.memory_bytes = 2 * 2**30``.
+The per-cell time limit is nbgrader's own ``c.Execute.timeout``.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Integer, Unicode
+from traitlets.config import LoggingConfigurable
+
+from ..paths import datasets_dir
+
+INSTALL_HINT = ("Grading runs student code inside bubblewrap, which is not installed. Install it with "
+                "`sudo apt-get install bubblewrap` (Debian/Ubuntu) or `sudo dnf install bubblewrap` (Fedora), "
+                "or run `make setup` as root. To grade without a sandbox anyway (student code then runs with "
+                "your permissions), pass --unsandboxed to idnn-grade or --Sandbox.allow_unsandboxed=True to "
+                "nbgrader.")
+
+WORKDIR = "/submission"
+PROBE_DIR = "/grading"
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "passwd", "group", "nsswitch.conf", "localtime", "hosts", "fonts")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing and running unsandboxed was not explicitly accepted."""
+
+
+class Sandbox(LoggingConfigurable):
+    """Settings of the grading sandbox (configure as c.Sandbox.<name> in nbgrader_config.py)."""
+
+    enabled = Bool(True, help="Run student kernels inside bubblewrap.").tag(config=True)
+    allow_unsandboxed = Bool(False, help="Grade without a sandbox when bubblewrap is missing. Student "
+                             "code then runs with the grader's permissions.").tag(config=True)
+    bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
+    cpu_seconds = Integer(600, help="CPU time of the kernel, in seconds.").tag(config=True)
+    memory_bytes = Integer(2 * 2**30, help="Address space of the kernel, in bytes.").tag(config=True)
+    processes = Integer(128, help="Processes and threads the kernel's user may have.").tag(config=True)
+    file_bytes = Integer(64 * 2**20, help="Largest file the kernel may write, in bytes.").tag(config=True)
+    open_files = Integer(256, help="Open files of the kernel.").tag(config=True)
+    output_bytes = Integer(2 * 2**20, help="Output kept per notebook, in bytes; the kernel is stopped "
+                           "at four times this.").tag(config=True)
+    notebook_seconds = Integer(900, help="Wall-clock time for the whole notebook, in seconds.").tag(config=True)
+    uid = Integer(61000, help="User id of sandboxed kernels when grading as root (each grading "
+                  "worker adds its worker number).").tag(config=True)
+
+    def use_bwrap(self) -> bool:
+        """True to sandbox; False to run unsandboxed (only when allowed). Raises SandboxUnavailable."""
+        if not self.enabled:
+            return False
+        if shutil.which(self.bwrap):
+            return True
+        if self.allow_unsandboxed:
+            self.log.warning("bubblewrap is not installed: grading WITHOUT a sandbox, as you allowed.")
+            return False
+        raise SandboxUnavailable(INSTALL_HINT)
+
+
+def worker_uid(base: int) -> int:
+    """The uid for kernels started by this process: base plus the grading worker's number."""
+    return base + int(os.environ.get("IDNN_WORKER", "0"))
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel starts inside bubblewrap and talks over unix sockets.
+
+    Set `sandbox`, `workdir`, `probe_dir` and `socket_dir` (host paths) before starting.
+    """
+
+    def __init__(self, *, sandbox: Sandbox, workdir: Path, probe_dir: Path, socket_dir: Path,
+                 extra_env: dict[str, str], **kwargs):
+        super().__init__(transport="ipc", connection_file=str(socket_dir / "kernel.json"), **kwargs)
+        self.sandbox, self.workdir, self.probe_dir, self.socket_dir = sandbox, workdir, probe_dir, socket_dir
+        self.extra_env = extra_env
+        self.kernel_uid = worker_uid(sandbox.uid) if os.getuid() == 0 else 0
+        for path in (workdir, probe_dir, socket_dir):
+            _give_to(path, self.kernel_uid)
+
+    def write_connection_file(self, **kwargs) -> None:
+        super().write_connection_file(**kwargs)
+        _give_to(Path(self.connection_file), self.kernel_uid)
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        # Signals cannot reach a process in another pid namespace: interrupt with a message instead.
+        self.kernel_spec.interrupt_mode = "message"
+        kernel = super().format_kernel_cmd(extra_arguments)
+        limits = self.sandbox
+        launcher = [sys.executable, "-m", "idnn.autograde.launch", "--uid", str(self.kernel_uid),
+                    "--cpu", str(limits.cpu_seconds), "--memory", str(limits.memory_bytes),
+                    "--processes", str(limits.processes), "--file-size", str(limits.file_bytes),
+                    "--open-files", str(limits.open_files), "--"]
+        return bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir,
+                             self._sandbox_env()) + launcher + kernel
+
+    def _sandbox_env(self) -> dict[str, str]:
+        env = {
+            "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp",
+            "IPYTHONDIR": "/tmp/.ipython",
+            "MPLCONFIGDIR": "/tmp/.matplotlib",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # Small matrices gain nothing from threads, and parallel graders share the cores.
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "IDNN_DATASETS": str(datasets_dir().resolve()),
+        }
+        env.update(self.extra_env)
+        return env
+
+
+def bwrap_command(bwrap: str, workdir: Path, probe_dir: Path, socket_dir: Path, env: dict[str, str]) -> list[str]:
+    """The bubblewrap invocation (everything before the program it runs)."""
+    import idnn
+
+    args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox",
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/") / top
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), str(host)]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC_FILES:
+        if (Path("/etc") / name).exists():
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    made = {Path("/"), Path("/usr"), Path("/tmp"), Path("/etc"), Path("/proc"), Path("/dev")}
+    readonly = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
+                Path(idnn.__file__).resolve().parent, datasets_dir().resolve()}
+    for path in sorted(p for p in readonly if not _under(p, Path("/usr"))):
+        args += _parents(path, made) + ["--ro-bind", str(path), str(path)]
+    args += _parents(socket_dir, made) + ["--bind", str(socket_dir), str(socket_dir)]
+    args += ["--bind", str(workdir), WORKDIR, "--bind", str(probe_dir), PROBE_DIR, "--chdir", WORKDIR,
+             "--clearenv"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def _parents(path: Path, made: set[Path]) -> list[str]:
+    """Create path's missing ancestors as world-traversable directories (bubblewrap would make them 0700)."""
+    args = []
+    for parent in reversed(path.parents):
+        if parent not in made:
+            made.add(parent)
+            args += ["--perms", "0755", "--dir", str(parent)]
+    made.add(path)
+    return args
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _give_to(path: Path, uid: int) -> None:
+    """Let the sandboxed kernel's user own `path` (recursively for directories)."""
+    if not uid:
+        return
+    os.chown(path, uid, uid)
+    if path.is_dir():
+        for child in path.rglob("*"):
+            os.chown(child, uid, uid, follow_symlinks=False)
