@@ -1,0 +1,141 @@
+"""idnn-grade: autograde a whole class, sandboxed and in parallel, then report.
+
+    idnn-grade [ASSIGNMENT ...] [--jobs N] [--force] [--unsandboxed] [--no-feedback]
+
+Run it from the course directory (or pass --course-dir). Without ASSIGNMENT it grades every
+assignment in the gradebook. Grading is resumable: rerun after an interruption and only the
+submissions not yet recorded (or changed since) are graded. Afterwards it prints a table per
+assignment and writes reports/<assignment>-grades.csv, reports/<assignment>.html, and the
+students' feedback (feedback/, without hidden check code).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .runner import Outcome, run
+from .sandbox import Sandbox, SandboxUnavailable
+
+
+class Progress:
+    """A progress bar with an ETA on a terminal; one line per submission otherwise."""
+
+    def __init__(self, stream=sys.stderr, jobs: int = 1):
+        self.stream, self.jobs = stream, jobs
+        self.tty = stream.isatty()
+
+    def start(self, total: int, skipped: int) -> None:
+        self.total, self.done, self.started = total, 0, time.perf_counter()
+        note = f" ({skipped} unchanged since the last run, skipped)" if skipped else ""
+        print(f"Grading {total} submissions with {self.jobs} workers{note}", file=self.stream, flush=True)
+
+    def advance(self, outcome: Outcome) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / self.done * (self.total - self.done)
+        status = "FAILED: " + outcome.failure if outcome.failure else f"{outcome.total:g}"
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / max(self.total, 1))
+            line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                    f"elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.student}: {status}"[:150])
+            print(line.ljust(150), end="", file=self.stream, flush=True)
+        else:
+            print(f"  [{self.done}/{self.total}] {outcome.assignment}/{outcome.student}: {status} "
+                  f"({outcome.seconds:.1f} s, ETA {_clock(eta)})", file=self.stream, flush=True)
+
+    def finish(self, interrupted: bool) -> None:
+        if self.tty:
+            print(file=self.stream)
+        if interrupted:
+            print(f"Interrupted after {self.done} of {self.total}; rerun the same command to grade the rest.",
+                  file=self.stream, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def assignments_in_gradebook(course: Path) -> list[str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return [a.name for a in gb.assignments]
+
+
+def generate_feedback(course: Path, assignment: str) -> bool:
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = assignment
+    converter = GenerateFeedback(coursedir=coursedir, config=config)
+    converter.force = True
+    return capture_log(converter)["success"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="idnn-grade", description=__doc__.splitlines()[0])
+    parser.add_argument("assignment", nargs="*", help="assignments to grade (default: all in the gradebook)")
+    parser.add_argument("--course-dir", type=Path, default=Path("."))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel workers (default: one per core)")
+    parser.add_argument("--force", action="store_true", help="regrade every submission, even unchanged ones")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="accept grading without bubblewrap (student code runs with your permissions)")
+    parser.add_argument("--no-feedback", action="store_true", help="do not generate feedback for students")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    args = parser.parse_args(argv)
+
+    course = args.course_dir.resolve()
+    if not (course / "gradebook.db").exists():
+        print(f"No gradebook in {course}. Run `nbgrader generate_assignment <assignment>` there first.",
+              file=sys.stderr)
+        return 2
+    overrides = {"Sandbox": {"allow_unsandboxed": True}} if args.unsandboxed else {}
+    try:
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+        config.merge(Config(overrides))
+        Sandbox(config=config).use_bwrap()
+    except SandboxUnavailable as error:
+        print(error, file=sys.stderr)
+        return 2
+    assignments = args.assignment or assignments_in_gradebook(course)
+    summary = run(course, assignments, jobs=args.jobs, force=args.force, config_overrides=overrides,
+                  progress=Progress(jobs=args.jobs))
+    if summary.interrupted:
+        return 130
+
+    from .report import AssignmentReport
+
+    report_dir = args.report_dir if args.report_dir.is_absolute() else course / args.report_dir
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for assignment in assignments:
+        report = AssignmentReport(course, assignment)
+        print()
+        print(report.table())
+        for student, reason in report.failures():
+            print(f"  note: {student}: {reason}")
+        report.write_csv(report_dir / f"{assignment}-grades.csv")
+        report.write_html(report_dir / f"{assignment}.html")
+        if not args.no_feedback and not generate_feedback(course, assignment):
+            print(f"warning: feedback for {assignment} could not be generated", file=sys.stderr)
+    graded = len(summary.outcomes)
+    rate = graded / summary.seconds * 60 if summary.seconds else 0.0
+    print(f"\nGraded {graded} submissions in {summary.seconds:.1f} s ({rate:.1f} per minute); "
+          f"{summary.skipped} unchanged and skipped. Reports in {report_dir}"
+          + ("" if args.no_feedback else f", feedback in {course / 'feedback'}") + ".")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
