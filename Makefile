@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := initialization
 QUIET := --log-level=WARN
 
-.PHONY: setup bubblewrap demo test lab release samples autograde feedback datasets clean
+.PHONY: setup bubblewrap demo test lab release samples autograde datasets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,17 +36,14 @@ release: setup
 samples: release
 	$(BIN)/python -m tests.samples
 
-## Autograde every submission in submitted/ (plain nbgrader, configured by nbgrader_config.py).
+## Autograde every submission in submitted/: sandboxed, in parallel, resumable; prints the grade table
+## and writes reports/ and feedback/.
 autograde: samples
-	@for a in $(ASSIGNMENTS); do nbgrader autograde $$a --force $(QUIET) || exit 1; done
+	idnn-grade --force $(ASSIGNMENTS)
 
-## The main job: release, sample submissions, autograde, grade table.
+## The main job: release, sample submissions, autograde, grade table, and a check of each sample's score.
 demo: autograde
-	@for a in $(ASSIGNMENTS); do $(BIN)/python -m tests.samples --report $$a || exit 1; done
-
-## Feedback for students (hidden check code removed).
-feedback: setup
-	@for a in $(ASSIGNMENTS); do nbgrader generate_feedback $$a --force $(QUIET) || exit 1; done
+	@for a in $(ASSIGNMENTS); do $(BIN)/python -m tests.samples --check $$a || exit 1; done
 
 test: setup
 	$(BIN)/python -m pytest
@@ -59,4 +56,4 @@ datasets: setup
 	$(BIN)/python -m idnn.build_datasets
 
 clean:
-	rm -rf $(VENV) submitted autograded/*/ feedback gradebook.db
+	rm -rf $(VENV) submitted autograded/*/ autograded/.journal.jsonl feedback reports gradebook.db

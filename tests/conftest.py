@@ -49,16 +49,48 @@ def write_samples(course: Path) -> None:
     run([sys.executable, "-m", "tests.samples", "--course-dir", str(course)], cwd=REPO)
 
 
-@pytest.fixture(scope="session")
-def graded_course(tmp_path_factory) -> Path:
-    """The course, released and autograded with the project's configuration, feedback generated."""
-    course = make_course(tmp_path_factory.mktemp("graded") / "course")
+def idnn_grade(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the class grader (`idnn-grade`) in a course directory."""
+    command = [str(BIN / "idnn-grade"), *args]
+    if check:
+        return run(command, cwd=cwd)
+    return subprocess.run(command, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=900)
+
+
+def released_course_with_samples(root: Path, config: str | None = None) -> Path:
+    course = make_course(root, config)
     for assignment in ASSIGNMENTS:
         nbgrader("generate_assignment", assignment, "--force", cwd=course)
     write_samples(course)
+    return course
+
+
+def scores_of(course: Path, assignment: str = "initialization") -> dict:
+    from idnn.autograde.gradebook_table import cell_scores
+
+    return cell_scores(f"sqlite:///{course / 'gradebook.db'}", assignment)
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory) -> Path:
+    """Every sample graded by idnn-grade on two workers (sandboxed), with reports and feedback."""
+    course = released_course_with_samples(tmp_path_factory.mktemp("graded") / "course")
+    idnn_grade("--jobs", "2", cwd=course)
+    return course
+
+
+CORE_SAMPLES = ("perfect", "blank", "alternative", "partial", "cheater")
+
+
+@pytest.fixture(scope="session")
+def nbgrader_course(tmp_path_factory) -> Path:
+    """The core samples graded by plain `nbgrader autograde`, which nbgrader_config.py configures."""
+    course = released_course_with_samples(tmp_path_factory.mktemp("plain") / "course")
+    for folder in (course / "submitted").iterdir():
+        if folder.name not in CORE_SAMPLES:
+            shutil.rmtree(folder)
     for assignment in ASSIGNMENTS:
         nbgrader("autograde", assignment, "--force", cwd=course)
-        nbgrader("generate_feedback", assignment, "--force", cwd=course)
     return course
 
 

@@ -12,7 +12,9 @@ from nbclient import NotebookClient
 from idnn.autograde.reference import definitions
 from idnn.checks import initialization as checks
 
-from .conftest import REPO, read_notebook
+from idnn.autograde.runner import read_journal
+
+from .conftest import CORE_SAMPLES, REPO, read_notebook, scores_of
 from .samples import initialization as samples
 from .samples.model import SOLUTION
 
@@ -164,11 +166,23 @@ def test_visible_check_fails_a_wrong_answer_and_says_why(name, label, body, mess
 @pytest.mark.grading
 @pytest.mark.parametrize("sample", samples.SAMPLES, ids=lambda s: s.student)
 def test_each_sample_earns_exactly_its_expected_points(graded_course, sample):
-    from idnn.autograde.gradebook_table import cell_scores
-    scores = cell_scores(f"sqlite:///{graded_course / 'gradebook.db'}", "initialization")
+    scores = scores_of(graded_course)
     assert sample.student in scores, f"{sample.student} was not graded"
     expected = {test: float(sample.expected.get(test, 0)) for test in samples.ALL_TESTS}
     assert scores[sample.student] == expected
+    failure = read_journal(graded_course)[("initialization", sample.student)]["failure"]
+    if sample.failure:
+        assert sample.failure in (failure or ""), f"recorded reason: {failure!r}"
+    else:
+        assert failure is None
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("student", CORE_SAMPLES)
+def test_plain_nbgrader_autograde_uses_the_outside_verdicts(nbgrader_course, student):
+    sample = {s.student: s for s in samples.SAMPLES}[student]
+    expected = {test: float(sample.expected.get(test, 0)) for test in samples.ALL_TESTS}
+    assert scores_of(nbgrader_course)[student] == expected
 
 
 @pytest.mark.grading

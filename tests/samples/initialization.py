@@ -1,5 +1,8 @@
 """Sample submissions for the Initialization assignment (10 points, 2 per exercise)."""
 
+import json
+from pathlib import Path
+
 from .model import SOLUTION, Sample
 
 ASSIGNMENT = "initialization"
@@ -109,3 +112,120 @@ SAMPLES = [
                     "init_xavier": SOLUTION, "init_glorot": BLANK_LATER_CELLS},
            expected={"test_init_random": 2, "test_init_xavier": 2}),
 ]
+
+
+# -- broken submissions: each gets a recorded score and a reason, and the rest of the class is graded --
+
+NB_FILE = f"{NOTEBOOK}.ipynb"
+
+
+def _edit_notebook(folder, edit) -> None:
+    path = folder / NB_FILE
+    nb = json.loads(path.read_text())
+    edit(nb)
+    path.write_text(json.dumps(nb))
+
+
+def _rename(folder) -> None:
+    (folder / NB_FILE).rename(folder / f"{NOTEBOOK} (1).ipynb")
+
+
+def _corrupt(folder) -> None:
+    text = (folder / NB_FILE).read_text()
+    (folder / NB_FILE).write_text(text[: len(text) // 2])
+
+
+def _remove_notebook(folder) -> None:
+    (folder / NB_FILE).unlink()
+    (folder / "notes.txt").write_text("I could not find the notebook, sorry.\n")
+
+
+def _tamper_with_tests(nb) -> None:
+    cells = nb["cells"]
+    for cell in cells:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_init_he":
+            cell["source"] = "pass  # no checks here"
+    nb["cells"] = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") != "test_init_zeros"]
+
+
+def _wrong_kernel(nb) -> None:
+    nb["metadata"]["kernelspec"] = {"name": "julia-1.9", "display_name": "Julia 1.9", "language": "julia"}
+
+
+def _duplicate_ids(nb) -> None:
+    nb["cells"][3]["id"] = nb["cells"][2]["id"]
+
+
+def _huge_outputs(nb) -> None:
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (20 * 2**20)}]
+            break
+
+
+ALL_TWO = {test: 2 for test in ALL_TESTS}
+SOLVED = {cell: SOLUTION for cell in ALTERNATIVE}
+EXIT_IN_XAVIER = "import os\nos._exit(3)\n"
+
+SAMPLES += [
+    Sample("renamed", "a correct notebook saved as 'initialization (1).ipynb'", answers=SOLVED,
+           expected=ALL_TWO, damage=_rename),
+    Sample("corrupt", "a notebook file cut in half (invalid JSON)", answers=SOLVED, damage=_corrupt,
+           failure="not a readable notebook"),
+    Sample("missing", "no notebook in the submission, only a text file", damage=_remove_notebook,
+           failure="initialization.ipynb is missing"),
+    Sample("edited_tests", "correct answers; one test cell emptied, another deleted (both restored)",
+           answers=SOLVED, expected=ALL_TWO,
+           damage=lambda folder: _edit_notebook(folder, _tamper_with_tests)),
+    Sample("wrong_kernel", "correct answers, kernel set to Julia (restored to Python)", answers=SOLVED,
+           expected=ALL_TWO, damage=lambda folder: _edit_notebook(folder, _wrong_kernel)),
+    Sample("duplicate_ids", "correct answers, two cells sharing one id", answers=SOLVED, expected=ALL_TWO,
+           damage=lambda folder: _edit_notebook(folder, _duplicate_ids)),
+    Sample("huge_outputs", "correct answers saved with 20 MB of output (cleared before grading)",
+           answers=SOLVED, expected=ALL_TWO, damage=lambda folder: _edit_notebook(folder, _huge_outputs)),
+    Sample("kernel_exit", "the kernel exits in the Xavier cell: the three exercises before it still count",
+           answers={**SOLVED, "init_xavier": EXIT_IN_XAVIER},
+           expected={"test_init_zeros": 2, "test_init_random": 2, "test_init_he": 2}),
+]
+
+
+# -- attacks on the grader itself: graded in the tests, under small limits ---------------------------
+
+def adversarial_samples(course, port: int) -> list[Sample]:
+    """Submissions that attack the sandbox. `course` is the course directory, `port` a loopback listener."""
+    snoop = f"""
+import os, socket
+def attempt(what, action):
+    try:
+        action()
+        print("LEAKED:", what)
+    except Exception as error:
+        print("blocked:", what, "-", type(error).__name__)
+attempt("read source", lambda: open({str(course / "source" / ASSIGNMENT / NB_FILE)!r}).read())
+attempt("read another student", lambda: open({str(course / "submitted" / "perfect" / ASSIGNMENT / NB_FILE)!r}).read())
+attempt("write gradebook", lambda: open({str(course / "gradebook.db")!r}, "ab").write(b"0"))
+attempt("write helpers", lambda: open({str(Path(__file__).resolve().parents[2] / "utils" / "evil.py")!r}, "w").write("x"))
+attempt("list instructor home", lambda: os.listdir(os.path.expanduser("~root")) and None or open("/root/.bashrc").read())
+attempt("connect to loopback", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=2))
+""" + SOLUTION_PLACEHOLDER
+    return [
+        Sample("snoop", "correct answers that also try to read, write and connect outside the sandbox",
+               answers={**SOLVED, "init_zeros": snoop}, expected=ALL_TWO),
+        Sample("infinite_loop", "an endless loop before the He function: that cell times out, the rest count",
+               answers={**SOLVED, "init_he": "while True:\n    pass\n"},
+               expected={t: 2 for t in ALL_TESTS if t != "test_init_he"}),
+        Sample("memory_hog", "allocates 3 GiB before the random function: MemoryError, the rest count",
+               answers={**SOLVED, "init_random": "hog = bytearray(3 * 2**30)\n"},
+               expected={t: 2 for t in ALL_TESTS if t != "test_init_random"}),
+        Sample("output_flood", "prints without end in the Glorot cell: output cut, kernel stopped",
+               answers={**SOLVED, "init_glorot": "while True:\n    print('x' * 10000)\n"},
+               expected={t: 2 for t in ALL_TESTS if t != "test_init_glorot"}),
+        Sample("fork_bomb", "starts processes until refused, before the zeros function",
+               answers={**SOLVED, "init_zeros": "import subprocess\nchildren = []\nwhile True:\n"
+                                                "    children.append(subprocess.Popen(['sleep', '600']))\n"},
+               expected={t: 2 for t in ALL_TESTS if t != "test_init_zeros"}),
+    ]
+
+
+#: In an adversarial answer, replaced by the reference solution of that cell.
+SOLUTION_PLACEHOLDER = "# <solution follows>\n"

@@ -1,6 +1,8 @@
 """The pieces every assignment's samples are made of."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 #: Take this answer cell from the source notebook (solution markers removed).
 SOLUTION = "<solution>"
@@ -14,12 +16,16 @@ class Sample:
               cells not listed keep the release stub (blank)
     expected  grade_id of a test cell -> the points it must earn (unlisted: 0)
     why       what the sample demonstrates
+    damage    applied to the written submission folder: rename, corrupt or edit files
+    failure   a phrase the grader's recorded failure reason must contain (None: graded normally)
     """
 
     student: str
     why: str
     answers: dict[str, str] = field(default_factory=dict)
     expected: dict[str, float] = field(default_factory=dict)
+    damage: Callable[[Path], None] | None = None
+    failure: str | None = None
 
     @property
     def expected_total(self) -> float:

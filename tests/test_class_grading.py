@@ -1,0 +1,199 @@
+"""Grading a whole class: the sandbox holds, parallel equals sequential, interruptions lose nothing."""
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from idnn.autograde.runner import JOURNAL, read_journal
+from idnn.autograde.sandbox import bwrap_command
+
+from .conftest import (BIN, REPO, idnn_grade, make_course, nbgrader, released_course_with_samples, scores_of,
+                       tool_env)
+from .samples import initialization as samples
+from .samples.generate import build
+
+pytestmark = pytest.mark.grading
+
+TIGHT_LIMITS = """
+# Small limits, so that the attacks end quickly.
+c.Execute.timeout = 30
+c.Sandbox.notebook_seconds = 240
+c.Sandbox.output_bytes = 2**20
+"""
+
+
+def expected_scores(sample) -> dict[str, float]:
+    return {test: float(sample.expected.get(test, 0)) for test in samples.ALL_TESTS}
+
+
+def tree_digest(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
+    """sha256 of every file under root, except under the top-level names in `skip`."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.relative_to(root).parts[0] not in skip}
+
+
+def cell_text(course: Path, student: str, grade_id: str) -> str:
+    nb = nbformat.read(course / "autograded" / student / "initialization" / "initialization.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "".join(o.get("text", "") + o.get("ename", "") + ": " * ("ename" in o) + o.get("evalue", "")
+                   for o in cell.outputs)
+
+
+# -- the sandbox ------------------------------------------------------------------------------------
+
+def test_attacks_are_contained_and_scored(tmp_path):
+    course = make_course(tmp_path / "course")
+    (course / "nbgrader_config.py").write_text((course / "nbgrader_config.py").read_text() + TIGHT_LIMITS)
+    nbgrader("generate_assignment", "initialization", "--force", cwd=course)
+    build(course, "initialization", samples=[s for s in samples.SAMPLES if s.student == "perfect"])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    attacks = samples.adversarial_samples(course, listener.getsockname()[1])
+    build(course, "initialization", samples=attacks)
+    outside = tree_digest(course, skip=("autograded", "feedback", "reports", "gradebook.db"))
+    helpers = tree_digest(REPO / "utils", skip=("__pycache__",))
+
+    idnn_grade("--jobs", "2", "--no-feedback", cwd=course)
+
+    scores = scores_of(course)
+    for sample in attacks:
+        assert scores[sample.student] == expected_scores(sample), sample.why
+    assert scores["perfect"] == expected_scores(samples.SAMPLES[0]), "an attack disturbed another submission"
+
+    printed = cell_text(course, "snoop", "init_zeros")
+    assert "LEAKED" not in printed, printed
+    assert printed.count("blocked:") == 6, printed
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # nobody connected
+    listener.close()
+    assert tree_digest(course, skip=("autograded", "feedback", "reports", "gradebook.db")) == outside
+    assert tree_digest(REPO / "utils", skip=("__pycache__",)) == helpers
+
+    journal = read_journal(course)
+    notes = " ".join(journal[("initialization", "output_flood")]["notes"])
+    assert "printed more than" in notes
+    assert "output truncated" in cell_text(course, "output_flood", "init_glorot")
+    # Each limit stopped its attack in the answer cell; the exercise's test cell then failed for want of it.
+    assert "MemoryError" in cell_text(course, "memory_hog", "init_random")
+    assert "CellTimeoutError" in cell_text(course, "infinite_loop", "init_he")
+    assert "BlockingIOError" in cell_text(course, "fork_bomb", "init_zeros")
+    assert not _sandbox_processes(), "sandboxed processes outlived grading"
+
+
+def _sandbox_processes() -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "idnn.autograde.launch" in command:
+            found.append(command[:200])
+    return found
+
+
+def test_the_sandbox_binds_nothing_of_the_course_but_the_helpers(tmp_path):
+    args = " ".join(bwrap_command("bwrap", tmp_path / "work", tmp_path / "probe", tmp_path / "sock", {}))
+    for hidden in ("source", "submitted", "autograded", "gradebook.db", "release", "tests"):
+        assert str(REPO / hidden) not in args
+    assert "--unshare-net" in args and "--unshare-pid" in args and "--die-with-parent" in args
+    assert f"--ro-bind {REPO / 'utils'} {REPO / 'utils'}" in args
+
+
+def test_grading_refuses_without_bubblewrap_unless_told(tmp_path):
+    config = (REPO / "nbgrader_config.py").read_text() + '\nc.Sandbox.bwrap = "/nonexistent/bwrap"\n'
+    course = released_course_with_samples(tmp_path / "course", config=config)
+    refused = idnn_grade("--no-feedback", cwd=course, check=False)
+    assert refused.returncode == 2
+    assert "apt-get install bubblewrap" in refused.stderr and "--unsandboxed" in refused.stderr
+    assert not (course / "autograded").exists()
+
+    for folder in (course / "submitted").iterdir():
+        if folder.name != "blank":
+            subprocess.run(["rm", "-r", str(folder)], check=True)
+    allowed = idnn_grade("--unsandboxed", "--no-feedback", cwd=course)
+    assert "WITHOUT a sandbox" in allowed.stderr + allowed.stdout or scores_of(course)["blank"]
+    assert sum(scores_of(course)["blank"].values()) == 0
+
+
+# -- parallel, resumable ---------------------------------------------------------------------------
+
+def test_parallel_grades_equal_sequential_grades(tmp_path, graded_course):
+    course = released_course_with_samples(tmp_path / "course")
+    idnn_grade("--jobs", "1", "--no-feedback", cwd=course)
+    assert scores_of(course) == scores_of(graded_course)
+
+
+def test_an_interrupted_run_resumes_without_losing_or_regrading(tmp_path, graded_course):
+    course = released_course_with_samples(tmp_path / "course")
+    total = len(samples.SAMPLES)
+
+    _interrupt_after(course, committed=2, sig=signal.SIGINT)
+    after_ctrl_c = _journal_lines(course)
+    assert 2 <= len(after_ctrl_c) < total
+    _interrupt_after(course, committed=len(after_ctrl_c) + 2, sig=signal.SIGKILL)
+    after_kill = _journal_lines(course)
+    assert len(after_kill) < total
+    time.sleep(1)
+    assert not _sandbox_processes(), "kill -9 of the grader left sandboxed kernels running"
+
+    finished = idnn_grade("--jobs", "2", "--no-feedback", cwd=course)
+    assert f"{len(after_kill)} unchanged since the last run, skipped" in finished.stderr
+    lines = _journal_lines(course)
+    students = [entry["student"] for entry in lines]
+    assert sorted(students) == sorted(s.student for s in samples.SAMPLES), "a submission was lost or graded twice"
+    assert scores_of(course) == scores_of(graded_course)
+
+
+def _interrupt_after(course: Path, committed: int, sig: int) -> None:
+    """Start idnn-grade and send it `sig` once `committed` submissions are in the journal."""
+    process = subprocess.Popen([str(BIN / "idnn-grade"), "--jobs", "2", "--no-feedback"], cwd=course,
+                               env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while len(_journal_lines(course)) < committed and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert process.poll() is None, f"idnn-grade finished before it could be interrupted:\n{process.stderr.read()}"
+    os.kill(process.pid, sig)
+    _, err = process.communicate(timeout=120)
+    if sig == signal.SIGINT:
+        assert process.returncode == 130 and "rerun the same command" in err, err
+
+
+def _journal_lines(course: Path) -> list[dict]:
+    path = course / "autograded" / JOURNAL
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return entries
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+def test_reports_hold_every_score_and_every_failure(graded_course):
+    with open(graded_course / "reports" / "initialization-grades.csv") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    for sample in samples.SAMPLES:
+        assert float(rows[sample.student]["total"]) == sample.expected_total
+        if sample.failure:
+            assert sample.failure in rows[sample.student]["failure"]
+    page = (graded_course / "reports" / "initialization.html").read_text()
+    assert page.count("data:image/png;base64,") == 3
+    for phrase in ("score distribution", "pass rate per exercise", "slowest submissions", "not a readable notebook",
+                   "kernel stopped"):
+        assert phrase in page
