@@ -66,6 +66,13 @@ def assignments_in_gradebook(course: Path) -> list[str]:
         return [a.name for a in gb.assignments]
 
 
+def notebooks_of(course: Path, assignment: str) -> list[str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return [nb.name for nb in gb.find_assignment(assignment).notebooks]
+
+
 def generate_feedback(course: Path, assignment: str) -> bool:
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if summary.interrupted:
         return 130
 
-    from .report import AssignmentReport
+    from .report import AssignmentReport, write_failure_feedback
 
     report_dir = args.report_dir if args.report_dir.is_absolute() else course / args.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -127,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  note: {student}: {reason}")
         report.write_csv(report_dir / f"{assignment}-grades.csv")
         report.write_html(report_dir / f"{assignment}.html")
-        if not args.no_feedback and not generate_feedback(course, assignment):
-            print(f"warning: feedback for {assignment} could not be generated", file=sys.stderr)
+        if not args.no_feedback:
+            if not generate_feedback(course, assignment):
+                print(f"warning: feedback for {assignment} could not be generated", file=sys.stderr)
+            write_failure_feedback(course, report, notebooks_of(course, assignment))
     graded = len(summary.outcomes)
     rate = graded / summary.seconds * 60 if summary.seconds else 0.0
     print(f"\nGraded {graded} submissions in {summary.seconds:.1f} s ({rate:.1f} per minute); "

@@ -94,6 +94,24 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} img{{max-width:10
         path.write_text(page)
 
 
+def write_failure_feedback(course: Path, report: "AssignmentReport", notebooks: list[str]) -> int:
+    """A feedback page for each submission that could not be graded, saying why; returns how many."""
+    written = 0
+    for student, entry in report.journal.items():
+        if not entry.get("failure"):
+            continue
+        folder = course / "feedback" / student / report.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        for notebook in notebooks:
+            (folder / f"{notebook}.html").write_text(
+                f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}</title></head>"
+                f"<body><h1>{html.escape(report.assignment)}: your submission could not be graded</h1>"
+                f"<p>{html.escape(entry['failure'])}.</p><p>Score: 0 of {report.possible:g}. Fix the problem "
+                f"and submit again, or ask your instructor.</p></body></html>\n")
+            written += 1
+    return written
+
+
 def _num(value) -> str:
     return "" if value is None else f"{float(value):g}"
 
