@@ -47,5 +47,16 @@ c.RestoreHiddenTests.add_missing_cells = True
 # Kernel time limits (seconds): per cell, and for the kernel to start.
 c.Execute.timeout = 120
 c.Execute.startup_timeout = 60
+# The hidden checks have saved their results by the time the last cell replies: stop the kernel at
+# once instead of waiting for a graceful shutdown (about 0.1 s per notebook).
+c.Execute.shutdown_kernel = "immediate"
+
+# The grading sandbox (see utils/autograde/sandbox.py); these are the defaults.
+c.Sandbox.cpu_seconds = 600
+c.Sandbox.memory_bytes = 2 * 2**30
+c.Sandbox.processes = 128
+c.Sandbox.file_bytes = 64 * 2**20
+c.Sandbox.output_bytes = 2 * 2**20
+c.Sandbox.notebook_seconds = 900
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

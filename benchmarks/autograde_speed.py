@@ -1,0 +1,102 @@
+"""Benchmark: stock `nbgrader autograde` against idnn-grade, on the same submissions, in one run.
+
+    python benchmarks/autograde_speed.py [--submissions 40] [--jobs N]
+
+Makes K submissions of the Initialization assignment (a mix of correct, partial and blank
+ones, from the sample submissions), then times
+  - stock: plain nbgrader, its default pipeline, sequential, no sandbox;
+  - ours:  idnn-grade with the course's configuration: sandboxed, hidden checks outside the
+           kernel, one worker per core;
+and prints submissions per minute for each and the ratio. It also checks that both give the
+same totals (these submissions are honest, so they should). This is a benchmark, not a test:
+the figures depend on the machine and on what else it is doing.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from idnn.autograde.gradebook_table import cell_scores  # noqa: E402
+from tests.samples import initialization as samples  # noqa: E402
+from tests.samples.generate import build  # noqa: E402
+
+ASSIGNMENT = "initialization"
+MIX = ["perfect", "partial", "blank", "perfect", "alternative"]  # correct, partial, blank, correct, correct
+STOCK_CONFIG = 'c = get_config()\nc.CourseDirectory.course_id = "stock"\n'
+BIN = Path(sys.executable).parent
+
+
+def env() -> dict:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def course_with_submissions(root: Path, config: str, count: int) -> Path:
+    root.mkdir(parents=True)
+    shutil.copytree(REPO / "source", root / "source")
+    (root / "nbgrader_config.py").write_text(config)
+    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force", "--log-level=ERROR"],
+                   cwd=root, env=env(), check=True, capture_output=True)
+    chosen = [s for s in samples.SAMPLES if s.student in set(MIX)]
+    build(root, ASSIGNMENT, samples=chosen)
+    templates = {s.student: root / "submitted" / s.student for s in chosen}
+    for index in range(count):
+        shutil.copytree(templates[MIX[index % len(MIX)]], root / "submitted" / f"student{index:03d}")
+    for template in templates.values():
+        shutil.rmtree(template)
+    return root
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env(), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return seconds
+
+
+def totals(course: Path) -> dict[str, float]:
+    return {s: sum(v or 0 for v in row.values())
+            for s, row in cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT).items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="idnn-bench-") as tmp:
+        tmp = Path(tmp)
+        print(f"Making {args.submissions} submissions ({', '.join(MIX)}, repeated) in two course copies...")
+        stock = course_with_submissions(tmp / "stock", STOCK_CONFIG, args.submissions)
+        ours = course_with_submissions(tmp / "ours", (REPO / "nbgrader_config.py").read_text(), args.submissions)
+
+        print("stock nbgrader autograde (sequential, no sandbox)...", flush=True)
+        stock_s = timed([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--log-level=ERROR"], stock)
+        print(f"idnn-grade --jobs {args.jobs} (sandboxed)...", flush=True)
+        ours_s = timed([str(BIN / "idnn-grade"), ASSIGNMENT, "--jobs", str(args.jobs), "--no-feedback"], ours)
+
+        stock_rate, ours_rate = args.submissions / stock_s * 60, args.submissions / ours_s * 60
+        print()
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        print(f"{'grader':<44}{'seconds':>10}{'submissions/min':>18}")
+        print(f"{'stock nbgrader autograde (sequential)':<44}{stock_s:>10.1f}{stock_rate:>18.1f}")
+        print(f"{f'idnn-grade, {args.jobs} workers, sandboxed':<44}{ours_s:>10.1f}{ours_rate:>18.1f}")
+        print(f"speed-up: {ours_rate / stock_rate:.2f}x")
+        # The alternative sample warns on stderr, which stock nbgrader punishes; compare the others.
+        same = {s: t for s, t in totals(stock).items() if MIX[int(s[7:]) % len(MIX)] != "alternative"}
+        differing = [s for s, t in same.items() if totals(ours)[s] != t]
+        print(f"same totals from both graders on the {len(same)} submissions without warnings: "
+              f"{'yes' if not differing else 'NO: ' + ', '.join(differing)}")
+
+
+if __name__ == "__main__":
+    main()
