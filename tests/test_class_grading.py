@@ -88,6 +88,7 @@ def test_attacks_are_contained_and_scored(tmp_path):
     assert "MemoryError" in cell_text(course, "memory_hog", "init_random")
     assert "CellTimeoutError" in cell_text(course, "infinite_loop", "init_he")
     assert "BlockingIOError" in cell_text(course, "fork_bomb", "init_zeros")
+    assert "File too large" in cell_text(course, "file_hog", "init_xavier")
     assert not _sandbox_processes(), "sandboxed processes outlived grading"
 
 

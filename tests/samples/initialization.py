@@ -220,6 +220,10 @@ attempt("connect to loopback", lambda: socket.create_connection(("127.0.0.1", {p
         Sample("output_flood", "prints without end in the Glorot cell: output cut, kernel stopped",
                answers={**SOLVED, "init_glorot": "while True:\n    print('x' * 10000)\n"},
                expected={t: 2 for t in ALL_TESTS if t != "test_init_glorot"}),
+        Sample("file_hog", "writes a 100 MB file before the Xavier function: refused past the file-size limit",
+               answers={**SOLVED, "init_xavier": "with open('big.bin', 'wb') as f:\n"
+                                                 "    f.write(b'0' * 100 * 2**20)\n"},
+               expected={t: 2 for t in ALL_TESTS if t != "test_init_xavier"}),
         Sample("fork_bomb", "starts processes until refused, before the zeros function",
                answers={**SOLVED, "init_zeros": "import subprocess\nchildren = []\nwhile True:\n"
                                                 "    children.append(subprocess.Popen(['sleep', '600']))\n"},
