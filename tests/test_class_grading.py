@@ -16,10 +16,10 @@ import pytest
 from idnn.autograde.runner import JOURNAL, read_journal
 from idnn.autograde.sandbox import bwrap_command
 
-from .conftest import (BIN, REPO, idnn_grade, make_course, nbgrader, released_course_with_samples, scores_of,
-                       tool_env)
+from .conftest import (ASSIGNMENTS, BIN, REPO, idnn_grade, make_course, nbgrader, released_course_with_samples,
+                       scores_of, tool_env)
 from .samples import initialization as samples
-from .samples.generate import build
+from .samples.generate import assignment_module, build
 
 pytestmark = pytest.mark.grading
 
@@ -133,12 +133,14 @@ def test_grading_refuses_without_bubblewrap_unless_told(tmp_path):
 def test_parallel_grades_equal_sequential_grades(tmp_path, graded_course):
     course = released_course_with_samples(tmp_path / "course")
     idnn_grade("--jobs", "1", "--no-feedback", cwd=course)
-    assert scores_of(course) == scores_of(graded_course)
+    for assignment in ASSIGNMENTS:
+        assert scores_of(course, assignment) == scores_of(graded_course, assignment)
 
 
 def test_an_interrupted_run_resumes_without_losing_or_regrading(tmp_path, graded_course):
     course = released_course_with_samples(tmp_path / "course")
-    total = len(samples.SAMPLES)
+    everyone = sorted((a, s.student) for a in ASSIGNMENTS for s in assignment_module(a).SAMPLES)
+    total = len(everyone)
 
     _interrupt_after(course, committed=2, sig=signal.SIGINT)
     after_ctrl_c = _journal_lines(course)
@@ -151,10 +153,10 @@ def test_an_interrupted_run_resumes_without_losing_or_regrading(tmp_path, graded
 
     finished = idnn_grade("--jobs", "2", "--no-feedback", cwd=course)
     assert f"{len(after_kill)} unchanged since the last run, skipped" in finished.stderr
-    lines = _journal_lines(course)
-    students = [entry["student"] for entry in lines]
-    assert sorted(students) == sorted(s.student for s in samples.SAMPLES), "a submission was lost or graded twice"
-    assert scores_of(course) == scores_of(graded_course)
+    graded = sorted((entry["assignment"], entry["student"]) for entry in _journal_lines(course))
+    assert graded == everyone, "a submission was lost or graded twice"
+    for assignment in ASSIGNMENTS:
+        assert scores_of(course, assignment) == scores_of(graded_course, assignment)
 
 
 def _interrupt_after(course: Path, committed: int, sig: int) -> None:

@@ -1,5 +1,6 @@
 """Layout, packaging, datasets, and the freshness of release/."""
 
+import ast
 import filecmp
 import hashlib
 import subprocess
@@ -37,8 +38,13 @@ def test_every_test_cell_has_a_hidden_probe(path):
     tests = [cell for cell in read_notebook(path).cells if is_test_cell(cell)]
     assert tests, f"{path} has no autograded test cells"
     for cell in tests:
-        assert "Probe(" in hidden_code(cell.source), \
-            f"{path}: test cell {cell.metadata.nbgrader.grade_id} has no hidden probe, so the kernel would grade it"
+        code = hidden_code(cell.source)
+        grade_id = cell.metadata.nbgrader.grade_id
+        assert "Probe(" in code, f"{path}: test cell {grade_id} has no hidden probe, so the kernel would grade it"
+        # Hidden checks run in the student's namespace: they must bind no name there but their own function.
+        top = ast.parse(code).body
+        assert [type(node).__name__ for node in top] == ["FunctionDef", "Expr"] and top[0].name == "_hidden_checks", \
+            f"{path}: the hidden part of {grade_id} must be `def _hidden_checks(): ...` then `_hidden_checks()`"
 
 
 def test_helper_package_installs_under_its_own_name(tmp_path):
@@ -63,9 +69,10 @@ def test_release_is_fresh_and_holds_no_solution_or_hidden_code(tmp_path):
         assert "BEGIN SOLUTION" not in text and BEGIN_HIDDEN not in text and "Probe(" not in text, path
     for assignment in ASSIGNMENTS:
         source = read_notebook(REPO / "source" / assignment / f"{assignment}.ipynb")
-        release_text = (REPO / "release" / assignment / f"{assignment}.ipynb").read_text()
+        released = _given_lines(read_notebook(REPO / "release" / assignment / f"{assignment}.ipynb"))
+        given = _given_lines(source)  # a solution line that the source also shows outside a solution is no leak
         for line in _solution_lines(source):
-            assert line not in release_text, f"solution line leaked into release/{assignment}: {line!r}"
+            assert line in given or line not in released, f"solution line leaked into release/{assignment}: {line!r}"
 
 
 def _differences(comparison: filecmp.dircmp) -> list[str]:
@@ -75,18 +82,27 @@ def _differences(comparison: filecmp.dircmp) -> list[str]:
     return found
 
 
-def _solution_lines(nb) -> list[str]:
-    lines = []
-    for cell in code_cells(nb):
+def _split_lines(nb) -> tuple[list[str], set[str]]:
+    """(lines inside solution regions, every other line of the notebook), stripped."""
+    solution, given = [], set()
+    for cell in nb.cells:
         inside = False
         for line in cell.source.splitlines():
             if line.strip() == "### BEGIN SOLUTION":
                 inside = True
             elif line.strip() == "### END SOLUTION":
                 inside = False
-            elif inside and line.strip():
-                lines.append(line.strip())
-    return lines
+            elif line.strip():
+                (solution.append if inside else given.add)(line.strip())
+    return solution, given
+
+
+def _solution_lines(nb) -> list[str]:
+    return _split_lines(nb)[0]
+
+
+def _given_lines(nb) -> set[str]:
+    return _split_lines(nb)[1]
 
 
 # -- datasets -------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ PROBE_DIR_ENV = "IDNN_PROBE_DIR"
 PROBE_SEED_ENV = "IDNN_PROBE_SEED"
 
 #: How an array is compared with the reference (the grader reads the modes from its own run).
-COMPARE_MODES = ("allclose", "exact", "shape", "spread")
+COMPARE_MODES = ("allclose", "exact", "shape", "spread", "difference")
 
 ERROR_PREFIX = "__error__:"
 KEYS_SUFFIX = "__keys__"

@@ -18,7 +18,7 @@ from idnn.autograde.runner import read_journal
 
 from .model import SOLUTION
 
-ASSIGNMENTS = ["initialization"]
+ASSIGNMENTS = ["initialization", "gradient_checking"]
 
 
 def assignment_module(name: str):
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.check:
         raise SystemExit(0 if check(args.course_dir, args.check) else 1)
     for assignment in args.assignment or ASSIGNMENTS:
-        shutil.rmtree(args.course_dir / "submitted", ignore_errors=True)
+        for old in (args.course_dir / "submitted").glob(f"*/{assignment}"):
+            shutil.rmtree(old)  # samples are regenerated whole: no stale student from an earlier version
         paths = build(args.course_dir, assignment)
         print(f"{assignment}: wrote {len(paths)} sample submissions under {args.course_dir / 'submitted'}")
 

@@ -10,6 +10,9 @@ compared; the student's file only supplies values. Comparison modes:
               distribution as the reference: equal mean and standard deviation within
               a few standard errors, and normal-shaped (kurtosis near 3, so a uniform
               `rand` draw is told apart from a normal `randn` one)
+    difference  a gradient check's relative difference: where the reference is below
+              1e-7 (only round-off: its exact value depends on how the sum is written)
+              the student's must be too; elsewhere the two agree within 1e-4 relative
 """
 
 import zipfile
@@ -122,6 +125,8 @@ def compare(name: str, got: np.ndarray | None, ref: np.ndarray, mode: str) -> st
         return None
     if mode == "spread":
         return _compare_spread(got, ref)
+    if mode == "difference":
+        return _compare_difference(got, ref)
     if ref.dtype.kind == "U":
         return None if np.array_equal(got, ref) else f"{got.tolist()!r}, expected {ref.tolist()!r}"
     if mode == "exact":
@@ -142,6 +147,19 @@ def compare(name: str, got: np.ndarray | None, ref: np.ndarray, mode: str) -> st
 
 def _show(value) -> str:
     return repr(value.item()) if isinstance(value, np.generic) else repr(value)
+
+
+GRADIENT_CHECK_OK = 1e-7
+
+
+def _compare_difference(got: np.ndarray, ref: np.ndarray) -> str | None:
+    got_v, ref_v = float(np.asarray(got, dtype=np.float64).ravel()[0]), float(ref.ravel()[0])
+    if not np.isfinite(got_v):
+        return f"the difference is {got_v}"
+    if ref_v < GRADIENT_CHECK_OK:
+        return None if 0 <= got_v < GRADIENT_CHECK_OK else \
+            f"difference {got_v:.3g}, expected a round-off-sized value below {GRADIENT_CHECK_OK:g} ({ref_v:.3g})"
+    return None if abs(got_v - ref_v) <= 1e-4 * ref_v else f"difference {got_v:.6g}, expected {ref_v:.6g}"
 
 
 def _family(array: np.ndarray) -> str:
