@@ -45,8 +45,9 @@ def make_course(root: Path, config: str | None = None) -> Path:
     return root
 
 
-def write_samples(course: Path) -> None:
-    run([sys.executable, "-m", "tests.samples", "--course-dir", str(course)], cwd=REPO)
+def write_samples(course: Path, assignments: list[str] = ASSIGNMENTS) -> None:
+    only = [arg for a in assignments for arg in ("--assignment", a)]
+    run([sys.executable, "-m", "tests.samples", "--course-dir", str(course), *only], cwd=REPO)
 
 
 def idnn_grade(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:

@@ -195,7 +195,7 @@ def test_stock_nbgrader_is_fooled_where_ours_is_not(tmp_path, graded_course):
     """The cheats are real: stock nbgrader gives them full marks. A stderr warning costs a correct answer there."""
     course = make_course(tmp_path / "stock", config=STOCK_CONFIG)
     nbgrader("generate_assignment", "initialization", "--force", cwd=course)
-    write_samples(course)
+    write_samples(course, ["initialization"])
     for folder in (course / "submitted").iterdir():
         if folder.name not in ("cheater", "alternative"):
             shutil.rmtree(folder)

@@ -34,7 +34,10 @@ def solution_code(source: str) -> str:
 def build(course_dir: Path, assignment: str, samples=None) -> list[Path]:
     """Write `samples` (default: the assignment's SAMPLES) into course_dir/submitted/."""
     module = assignment_module(assignment)
-    release = nbformat.read(course_dir / "release" / assignment / f"{module.NOTEBOOK}.ipynb", as_version=4)
+    released = course_dir / "release" / assignment / f"{module.NOTEBOOK}.ipynb"
+    if not released.is_file():
+        raise SystemExit(f"{released} does not exist: run `nbgrader generate_assignment {assignment}` first.")
+    release = nbformat.read(released, as_version=4)
     source = nbformat.read(course_dir / "source" / assignment / f"{module.NOTEBOOK}.ipynb", as_version=4)
     solutions = {c.metadata["nbgrader"]["grade_id"]: solution_code(c.source)
                  for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
