@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-ASSIGNMENTS = ["initialization", "gradient_checking"]
+ASSIGNMENTS = ["setting_up", "initialization", "gradient_checking"]
 
 
 def tool_env() -> dict[str, str]:

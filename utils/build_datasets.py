@@ -48,7 +48,23 @@ def build_circles(path: Path) -> None:
     _write(path, "circles", seed, params, splits)
 
 
-BUILDERS = {"circles": build_circles}
+def make_houses(m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Floor area ~ N(120, 40) m2 (at least 25) and distance ~ Gamma(2, 4) km; a house sells within a month
+    with probability sigmoid(0.03 (area - 120) - 0.25 (distance - 8) - 1). Returns X (2, m), Y (1, m) int64."""
+    area = np.maximum(25.0, rng.normal(120.0, 40.0, m))
+    distance = rng.gamma(2.0, 4.0, m)
+    logit = 0.03 * (area - 120.0) - 0.25 * (distance - 8.0) - 1.0
+    Y = (rng.random(m) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)[np.newaxis, :]
+    return np.stack([np.round(area, 1), np.round(distance, 2)]), Y
+
+
+def build_houses(path: Path) -> None:
+    params = {"m": 1000}
+    seed = 7
+    _write(path, "houses", seed, params, {"all": make_houses(params["m"], np.random.default_rng(seed))})
+
+
+BUILDERS = {"circles": build_circles, "houses": build_houses}
 
 
 def _write(path: Path, name: str, seed: int, params: dict, splits: dict) -> None:

@@ -53,6 +53,14 @@ SCHEMAS = {
     ),
 }
 
+SCHEMAS["houses"] = DatasetSchema(
+    file_name="houses.h5",
+    version=1,
+    splits=(SplitSchema("all", n_x=2, m=1000),),
+    description="1000 houses: floor area in square metres (row 0) and distance to the centre in km (row 1); "
+    "label 1 if the house sold within a month (about 30% of them). One split, 'all': students split it.",
+)
+
 REQUIRED_ATTRIBUTES = ("name", "description", "version", "seed", "builder", "params")
 
 
@@ -91,6 +99,11 @@ def load_circles() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """
     splits = load_splits("circles")
     return (*splits["train"], *splits["test"])
+
+
+def load_houses() -> tuple[np.ndarray, np.ndarray]:
+    """The houses data of the Setting up assignment: X (2, 1000) (area in m2, distance in km), Y (1, 1000)."""
+    return load_splits("houses")["all"]
 
 
 def _check_attributes(f: h5py.File, schema: DatasetSchema, path: Path) -> None:

@@ -32,7 +32,8 @@ import numpy as np
 PROBE_DIR_ENV = "IDNN_PROBE_DIR"
 PROBE_SEED_ENV = "IDNN_PROBE_SEED"
 
-#: How an array is compared with the reference (the grader reads the modes from its own run).
+#: How an array is compared with the reference (the grader reads the modes from its own run);
+#: "property:<name>" names a property check of idnn.autograde.properties instead.
 COMPARE_MODES = ("allclose", "exact", "shape", "spread", "difference")
 
 ERROR_PREFIX = "__error__:"
@@ -69,6 +70,7 @@ class Probe:
         self.errors: dict[str, str] = {}
         self.modes: dict[str, str] = {}
         self.notes: dict[str, str] = {}
+        self.inputs: dict[str, dict[str, np.ndarray]] = {}  # only the grader's own run's are used
 
     # -- inputs ---------------------------------------------------------------------------
     def seed(self) -> int:
@@ -86,14 +88,17 @@ class Probe:
 
     # -- results --------------------------------------------------------------------------
     def call(self, key: str, fn: Callable, *args: Any, compare: str = "allclose", np_seed: int | None = None,
-             **kwargs: Any) -> Any:
+             inputs: dict | None = None, **kwargs: Any) -> Any:
         """Call fn(*args, **kwargs) and record what it returns under `key`.
 
         Arguments are deep-copied, so a function that modifies its inputs cannot
         change later cases. With np_seed, np.random.seed(np_seed) runs first.
-        An exception is recorded as the reason the check fails.
+        An exception is recorded as the reason the check fails. `inputs` are
+        recorded beside the result for a property check (compare="property:<name>").
         """
         self.notes[key] = _describe_call(fn, args, kwargs)
+        if inputs is not None:
+            self.inputs[key] = {name: np.array(value) for name, value in inputs.items()}
         args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         if np_seed is not None:
             np.random.seed(np_seed)
@@ -108,7 +113,7 @@ class Probe:
 
     def record(self, key: str, value: Any, compare: str = "allclose") -> None:
         """Record `value` (an array, number, or dict/list/tuple of them) under `key`."""
-        if compare not in COMPARE_MODES:
+        if compare not in COMPARE_MODES and not compare.startswith("property:"):
             raise ValueError(f"compare must be one of {COMPARE_MODES}, not {compare!r}")
         self.modes[key] = compare
         try:

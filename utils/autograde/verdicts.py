@@ -10,6 +10,9 @@ compared; the student's file only supplies values. Comparison modes:
               distribution as the reference: equal mean and standard deviation within
               a few standard errors, and normal-shaped (kurtosis near 3, so a uniform
               `rand` draw is told apart from a normal `randn` one)
+    property:<name>  no single right value (a random split, a dropout mask): a named check
+              of properties.py decides, from the student's results and the inputs the
+              grader's own run recorded
     difference  a gradient check's relative difference: where the reference is below
               1e-7 (only round-off: its exact value depends on how the sum is written)
               the student's must be too; elsewhere the two agree within 1e-4 relative
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..probe import ERROR_PREFIX, KEYS_SUFFIX, Probe
+from .properties import check_property
 
 RTOL = 1e-5
 ATOL = 1e-8
@@ -99,6 +103,12 @@ def judge(references: list[Probe], results_dir: Path) -> Verdict:
             if key in reference.errors:
                 raise RuntimeError(f"The reference solution fails hidden check {reference.check_id}/{key}: "
                                    f"{reference.errors[key]}. Fix the source notebook.")
+            if mode.startswith("property:"):
+                compared += 1
+                got = {n: a for n, a in student.arrays.items() if n == key or n.startswith(key + "/")}
+                for problem in check_property(mode.removeprefix("property:"), key, got, reference.inputs.get(key, {})):
+                    problems.append(f"{where}: {problem}")
+                continue
             for name in sorted(n for n in reference.arrays if n == key or n.startswith(key + "/")):
                 compared += 1
                 problem = compare(name, student.arrays.get(name), reference.arrays[name], mode)

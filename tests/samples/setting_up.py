@@ -1,0 +1,105 @@
+"""Sample submissions for the Setting up assignment (9 points: 1, 3, 3, 2)."""
+
+from .model import SOLUTION, Sample
+
+ASSIGNMENT = "setting_up"
+NOTEBOOK = "setting_up"
+SOLUTION_PLACEHOLDER = "# <solution follows>\n"
+
+POINTS = {"test_split_sizes": 1, "test_split": 3, "test_diagnose": 3, "test_normalize": 2}
+ALL_TESTS = list(POINTS)
+ANSWERS = ["split_sizes", "split", "diagnose", "normalize"]
+
+# Correct, written differently: a rounding-free size rule, one permutation per class then a stable sort by a
+# random key, a lookup table for the recipe, np.var then a square root.
+ALTERNATIVE = {
+    "split_sizes": "def split_sizes(m):\n    dev = test = 10_000 if m >= 50_000 else int(m * 0.2)\n"
+                   "    return m - dev - test, dev, test\n",
+    "split": '''
+def train_dev_test_split(X, Y, seed=0):
+    rng = np.random.default_rng(seed)
+    m = X.shape[1]
+    sizes = split_sizes(m)
+    # deal the examples of each class in turn, in random order, so every prefix is stratified
+    order = []
+    for label in np.unique(Y):
+        members = rng.permutation(np.flatnonzero(Y[0] == label))
+        order.append((members, np.arange(1, len(members) + 1) / len(members)))
+    keys = np.concatenate([k for _, k in order])
+    indices = np.concatenate([members for members, _ in order])[np.argsort(keys, kind="stable")]
+    dev, test, train = np.split(indices, [sizes[1], sizes[1] + sizes[2]])
+    train = rng.permutation(train)
+    return X[:, train], Y[:, train], X[:, dev], Y[:, dev], X[:, test], Y[:, test]
+''',
+    "diagnose": '''
+RECIPES = {"bias": ["bigger network", "train longer", "better optimizer", "new architecture"],
+           "variance": ["more data", "regularization", "new architecture"]}
+
+def diagnose(train_error, dev_error, base_error=0.0, tolerance=0.02):
+    found = [name for name, gap in (("bias", train_error - base_error), ("variance", dev_error - train_error))
+             if gap > tolerance]
+    return " and ".join("high " + name for name in found) or "low bias and low variance"
+
+def basic_recipe(diagnosis):
+    for name in ("bias", "variance"):
+        if "high " + name in diagnosis:
+            return list(RECIPES[name])
+    return ["done"]
+''',
+    "normalize": '''
+def fit_normalizer(X_train):
+    mu = np.mean(X_train, axis=1).reshape(-1, 1)
+    return mu, np.sqrt(np.mean((X_train - mu) ** 2, axis=1)).reshape(-1, 1)
+
+def normalize(X, mu, sigma):
+    return np.divide(np.subtract(X, mu), sigma)
+''',
+}
+
+NOT_STRATIFIED = '''
+def train_dev_test_split(X, Y, seed=0):
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(X.shape[1])
+    m_train, m_dev, m_test = split_sizes(X.shape[1])
+    train, dev, test = order[:m_train], order[m_train:m_train + m_dev], order[m_train + m_dev:]
+    return X[:, train], Y[:, train], X[:, dev], Y[:, dev], X[:, test], Y[:, test]
+'''
+DIVIDE_BY_VARIANCE = '''
+def fit_normalizer(X_train):
+    return X_train.mean(axis=1, keepdims=True), X_train.var(axis=1, keepdims=True)
+
+def normalize(X, mu, sigma):
+    return (X - mu) / sigma
+'''
+NO_CAP = "def split_sizes(m):\n    return m - 2 * int(0.2 * m), int(0.2 * m), int(0.2 * m)\n"
+# A trick: the diagnosis is an object equal to any string, and the recipe a list equal to any list.
+ALWAYS_EQUAL = '''
+class Anything(str):
+    def __eq__(self, other):
+        return True
+    __hash__ = str.__hash__
+
+class AnyList(list):
+    def __eq__(self, other):
+        return True
+
+def diagnose(train_error, dev_error, base_error=0.0, tolerance=0.02):
+    return Anything("high bias")
+
+def basic_recipe(diagnosis):
+    return AnyList(["done"])
+'''
+
+SOLVED = {cell: SOLUTION for cell in ANSWERS}
+SAMPLES = [
+    Sample("perfect", "the reference solution in every answer cell", answers=SOLVED, expected=POINTS),
+    Sample("blank", "the release as handed out, nothing written"),
+    Sample("alternative", "correct answers written differently", answers=ALTERNATIVE, expected=POINTS),
+    Sample("partial", "diagnosis right; sizes without the 10,000 cap, an unstratified split, and dividing by "
+           "the variance", answers={**SOLVED, "split_sizes": NO_CAP, "split": NOT_STRATIFIED,
+                                    "normalize": DIVIDE_BY_VARIANCE},
+           expected={"test_diagnose": 3}),
+    Sample("cheater", "a diagnosis equal to every string and a recipe equal to every list; the rest honest",
+           answers={**SOLVED, "diagnose": ALWAYS_EQUAL},
+           expected={"test_split_sizes": 1, "test_split": 3, "test_normalize": 2}),
+]

@@ -1,0 +1,104 @@
+"""Week 1, Setting up: the notebook teaches its lesson, and every visible check fails a wrong answer."""
+
+import json
+
+import numpy as np
+import pytest
+
+from idnn.autograde.reference import definitions
+from idnn.checks import setting_up as checks
+
+from .conftest import REPO, read_notebook
+from .samples import setting_up as samples
+from .test_initialization import execute
+
+pytestmark = pytest.mark.week1
+
+SOURCE = REPO / "source" / "setting_up" / "setting_up.ipynb"
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    nb, seconds = execute(SOURCE, "import json\nprint(json.dumps(lesson))")
+    print(f"setting_up.ipynb executed in {seconds:.1f} s")
+    return json.loads(nb.cells[-1].outputs[0]["text"])
+
+
+def test_the_split_is_sixty_twenty_twenty_and_stratified(lesson):
+    assert lesson["sizes"] == [600, 200, 200]
+    overall, *parts = lesson["sold share"]
+    assert all(abs(share - overall) < 0.01 for share in parts)
+
+
+def test_normalising_makes_gradient_descent_much_faster(lesson):
+    steps = lesson["steps"]
+    assert steps["normalised features"] * 10 <= steps["raw features"]
+
+
+def test_activations_explode_and_vanish_with_depth(lesson):
+    depth = lesson["depth 50"]
+    assert depth["1.5"] > 1e8 and depth["0.5"] < 1e-14 and depth["1.0"] == pytest.approx(2.0)
+
+
+def _functions(code: str, base: dict | None = None) -> dict:
+    namespace = {"np": np, **(base or {})}
+    exec(code, namespace)
+    return namespace
+
+
+REFERENCE = _functions("\n".join(definitions(c.source) for c in read_notebook(SOURCE).cells if c.cell_type == "code"))
+
+
+def run_checks(ns: dict, which: str) -> None:
+    {"split_sizes": lambda: checks.check_split_sizes(ns["split_sizes"]),
+     "split": lambda: checks.check_split(ns["train_dev_test_split"]),
+     "diagnose": lambda: checks.check_diagnose(ns["diagnose"], ns["basic_recipe"]),
+     "normalize": lambda: checks.check_normalization(ns["fit_normalizer"], ns["normalize"])}[which]()
+
+
+@pytest.mark.parametrize("which", samples.ANSWERS)
+def test_visible_check_passes_the_reference_and_a_different_correct_answer(which):
+    run_checks(REFERENCE, which)
+    run_checks(_functions("\n".join(samples.ALTERNATIVE.values()), REFERENCE), which)
+
+
+UNSHUFFLED_LABELS = '''
+def train_dev_test_split(X, Y, seed=0):
+    rng = np.random.default_rng(seed)
+    m_train, m_dev, m_test = split_sizes(X.shape[1])
+    Xs = X[:, rng.permutation(X.shape[1])]          # X shuffled, Y not: pairs broken
+    return Xs[:, :m_train], Y[:, :m_train], Xs[:, m_train:m_train + m_dev], Y[:, m_train:m_train + m_dev], \\
+        Xs[:, m_train + m_dev:], Y[:, m_train + m_dev:]
+'''
+UNSEEDED = UNSHUFFLED_LABELS.replace("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()") \
+    .replace("Xs = X[:, rng.permutation(X.shape[1])]          # X shuffled, Y not: pairs broken",
+             "order = rng.permutation(X.shape[1]); Xs, Y = X[:, order], Y[:, order]")
+RECIPE_BOTH = '''
+def basic_recipe(diagnosis):
+    if diagnosis == "high bias and high variance":
+        return ["more data", "regularization", "new architecture"]
+    if diagnosis == "high bias":
+        return ["bigger network", "train longer", "better optimizer", "new architecture"]
+    if diagnosis == "high variance":
+        return ["more data", "regularization", "new architecture"]
+    return ["done"]
+'''
+WRONG = [
+    ("split_sizes", samples.NO_CAP, "never more than 10,000"),
+    ("split", samples.NOT_STRATIFIED, "stratified it should have about"),
+    ("split", UNSHUFFLED_LABELS, "X and Y were not shuffled together"),
+    ("split", UNSEEDED, "stratified|same seed gave different splits"),
+    ("diagnose", "def diagnose(train_error, dev_error, base_error=0.0, tolerance=0.02):\n"
+                 "    return 'high bias' if train_error > tolerance else 'high variance'\n", "expected 'high bias and"),
+    ("diagnose", RECIPE_BOTH, "fix the bias first"),
+    ("normalize", samples.DIVIDE_BY_VARIANCE, "sigma is the variance"),
+    ("normalize", "def normalize(X, mu, sigma):\n"
+                  "    return (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)\n",
+     "must use the training set's mu and sigma"),
+]
+
+
+@pytest.mark.parametrize("which, code, message", WRONG, ids=[f"{w}-{i}" for i, (w, _, _) in enumerate(WRONG)])
+def test_visible_check_fails_a_wrong_answer_and_says_why(which, code, message):
+    with pytest.raises(AssertionError, match=message):
+        run_checks(_functions(code, REFERENCE), which)
