@@ -1,13 +1,17 @@
 """Shared fixtures: a throwaway copy of the course, released, populated with the samples and autograded."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
+from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -101,3 +105,34 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 def code_cells(nb) -> list:
     return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def execute(path: Path, extra_code: str = "") -> tuple[nbformat.NotebookNode, float]:
+    """Run a notebook top to bottom in a real kernel, from its own folder; return it and the seconds taken."""
+    nb = read_notebook(path)
+    if extra_code:
+        nb.cells.append(nbformat.v4.new_code_cell(extra_code))
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb, time.perf_counter() - start
+
+
+def run_lesson(path: Path) -> dict:
+    """Execute a source notebook and return its `lesson` dict (the figures its tests assert on)."""
+    nb, seconds = execute(path, "import json\nprint(json.dumps(lesson))")
+    print(f"{path.name} executed in {seconds:.1f} s")
+    return json.loads(nb.cells[-1].outputs[0]["text"])
+
+
+def functions(code: str, base: dict | None = None) -> dict:
+    """The namespace after running `code` on top of `base` (np is always there)."""
+    namespace = {"np": np, **(base or {})}
+    exec(code, namespace)
+    return namespace
+
+
+def notebook_functions(path: Path, base: dict | None = None) -> dict:
+    """Every import and definition of a notebook's code cells (the solution, for a source notebook)."""
+    from idnn.autograde.reference import definitions
+
+    return functions("\n".join(definitions(c.source) for c in read_notebook(path).cells if c.cell_type == "code"), base)

@@ -1,17 +1,12 @@
 """Week 1, Gradient checking: the notebook teaches its lesson, and every visible check fails a wrong answer."""
 
-import json
-
-import numpy as np
 import pytest
 
 from idnn import gradcheck
-from idnn.autograde.reference import definitions
 from idnn.checks import gradient_checking as checks
 
-from .conftest import REPO, read_notebook
+from .conftest import REPO, functions, notebook_functions, run_lesson
 from .samples import gradient_checking as samples
-from .test_initialization import execute
 
 pytestmark = pytest.mark.week1
 
@@ -20,9 +15,7 @@ SOURCE = REPO / "source" / "gradient_checking" / "gradient_checking.ipynb"
 
 @pytest.fixture(scope="module")
 def lesson():
-    nb, seconds = execute(SOURCE, "import json\nprint(json.dumps(lesson))")
-    print(f"gradient_checking.ipynb executed in {seconds:.1f} s")
-    return json.loads(nb.cells[-1].outputs[0]["text"])
+    return run_lesson(SOURCE)
 
 
 def test_the_check_passes_correct_backprop_and_flags_the_planted_bugs(lesson):
@@ -47,13 +40,8 @@ def test_a_random_cost_fails_the_check_even_with_correct_gradients(lesson):
 
 # -- visible checks ------------------------------------------------------------------------------
 
-def _functions(code: str) -> dict:
-    namespace = {"np": np, "gradcheck": gradcheck}
-    exec(code, namespace)
-    return namespace
-
-
-REFERENCE = _functions("\n".join(definitions(c.source) for c in read_notebook(SOURCE).cells if c.cell_type == "code"))
+BASE = {"gradcheck": gradcheck}
+REFERENCE = notebook_functions(SOURCE, BASE)
 
 
 def run_checks(ns: dict, which: str) -> None:
@@ -70,7 +58,7 @@ CHECKS = ["1d", "gradcheck_1d", "gradcheck_n", "classify", "l2"]
 @pytest.mark.parametrize("which", CHECKS)
 def test_visible_check_passes_the_reference_and_a_different_correct_answer(which):
     run_checks(REFERENCE, which)
-    run_checks({**REFERENCE, **_functions("\n".join(samples.ALTERNATIVE.values()))}, which)
+    run_checks(functions("\n".join(samples.ALTERNATIVE.values()), REFERENCE), which)
 
 
 NO_COPY = '''
@@ -118,4 +106,4 @@ WRONG = [
 @pytest.mark.parametrize("which, code, message", WRONG, ids=[f"{w}-{i}" for i, (w, _, _) in enumerate(WRONG)])
 def test_visible_check_fails_a_wrong_answer_and_says_why(which, code, message):
     with pytest.raises(AssertionError, match=message):
-        run_checks({**REFERENCE, **_functions(code)}, which)
+        run_checks(functions(code, REFERENCE), which)

@@ -1,18 +1,12 @@
 """Week 1, Initialization: the notebook teaches its lesson, the checks teach, the grades are exact."""
 
-import json
 import math
-import time
 
-import nbformat
-import numpy as np
 import pytest
-from nbclient import NotebookClient
 
-from idnn.autograde.reference import definitions
 from idnn.checks import initialization as checks
 
-from .conftest import CORE_SAMPLES, REPO, read_notebook, scores_of
+from .conftest import CORE_SAMPLES, REPO, functions, notebook_functions, run_lesson, scores_of
 from .samples import initialization as samples
 from .samples.model import SOLUTION
 
@@ -21,21 +15,9 @@ pytestmark = pytest.mark.week1
 SOURCE = REPO / "source" / "initialization" / "initialization.ipynb"
 
 
-def execute(path, extra_code: str = "") -> tuple[nbformat.NotebookNode, float]:
-    """Run a notebook top to bottom in a real kernel, from its own folder; return it and the seconds taken."""
-    nb = read_notebook(path)
-    if extra_code:
-        nb.cells.append(nbformat.v4.new_code_cell(extra_code))
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb, time.perf_counter() - start
-
-
 @pytest.fixture(scope="module")
 def lesson():
-    nb, seconds = execute(SOURCE, "import json\nprint(json.dumps(lesson))")
-    print(f"initialization.ipynb executed in {seconds:.1f} s")
-    return json.loads(nb.cells[-1].outputs[0]["text"])
+    return run_lesson(SOURCE)
 
 
 def test_zeros_never_breaks_symmetry(lesson):
@@ -60,14 +42,7 @@ def test_he_reaches_ninety_percent(lesson):
 
 # -- visible checks ------------------------------------------------------------------------------
 
-def _functions(code: str) -> dict:
-    namespace = {"np": np}
-    exec(code, namespace)
-    return namespace
-
-
-REFERENCE = _functions("\n".join(definitions(cell.source) for cell in read_notebook(SOURCE).cells
-                                 if cell.cell_type == "code"))
+REFERENCE = notebook_functions(SOURCE)
 
 RANDOM_CHECKS = {
     "initialize_parameters_random": "10, large random",
@@ -93,7 +68,7 @@ def test_visible_check_passes_the_reference(name):
 def test_visible_check_passes_a_correct_answer_written_differently(name):
     cell = {"initialize_parameters_" + k.split("_")[1]: v for k, v in samples.ALTERNATIVE.items()}[name]
     with pytest.warns(UserWarning) if name.endswith("zeros") else _nothing():
-        run_check(name, _functions(cell)[name])
+        run_check(name, functions(cell)[name])
 
 
 class _nothing:
@@ -105,7 +80,7 @@ class _nothing:
 
 
 def _loop(name: str, body: str):
-    return _functions(samples._init(name, body))[name]
+    return functions(samples._init(name, body))[name]
 
 
 WRONG = {

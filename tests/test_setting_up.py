@@ -1,16 +1,11 @@
 """Week 1, Setting up: the notebook teaches its lesson, and every visible check fails a wrong answer."""
 
-import json
-
-import numpy as np
 import pytest
 
-from idnn.autograde.reference import definitions
 from idnn.checks import setting_up as checks
 
-from .conftest import REPO, read_notebook
+from .conftest import REPO, functions, notebook_functions, run_lesson
 from .samples import setting_up as samples
-from .test_initialization import execute
 
 pytestmark = pytest.mark.week1
 
@@ -19,9 +14,7 @@ SOURCE = REPO / "source" / "setting_up" / "setting_up.ipynb"
 
 @pytest.fixture(scope="module")
 def lesson():
-    nb, seconds = execute(SOURCE, "import json\nprint(json.dumps(lesson))")
-    print(f"setting_up.ipynb executed in {seconds:.1f} s")
-    return json.loads(nb.cells[-1].outputs[0]["text"])
+    return run_lesson(SOURCE)
 
 
 def test_the_split_is_sixty_twenty_twenty_and_stratified(lesson):
@@ -40,13 +33,7 @@ def test_activations_explode_and_vanish_with_depth(lesson):
     assert depth["1.5"] > 1e8 and depth["0.5"] < 1e-14 and depth["1.0"] == pytest.approx(2.0)
 
 
-def _functions(code: str, base: dict | None = None) -> dict:
-    namespace = {"np": np, **(base or {})}
-    exec(code, namespace)
-    return namespace
-
-
-REFERENCE = _functions("\n".join(definitions(c.source) for c in read_notebook(SOURCE).cells if c.cell_type == "code"))
+REFERENCE = notebook_functions(SOURCE)
 
 
 def run_checks(ns: dict, which: str) -> None:
@@ -59,7 +46,7 @@ def run_checks(ns: dict, which: str) -> None:
 @pytest.mark.parametrize("which", samples.ANSWERS)
 def test_visible_check_passes_the_reference_and_a_different_correct_answer(which):
     run_checks(REFERENCE, which)
-    run_checks(_functions("\n".join(samples.ALTERNATIVE.values()), REFERENCE), which)
+    run_checks(functions("\n".join(samples.ALTERNATIVE.values()), REFERENCE), which)
 
 
 UNSHUFFLED_LABELS = '''
@@ -101,4 +88,4 @@ WRONG = [
 @pytest.mark.parametrize("which, code, message", WRONG, ids=[f"{w}-{i}" for i, (w, _, _) in enumerate(WRONG)])
 def test_visible_check_fails_a_wrong_answer_and_says_why(which, code, message):
     with pytest.raises(AssertionError, match=message):
-        run_checks(_functions(code, REFERENCE), which)
+        run_checks(functions(code, REFERENCE), which)
