@@ -136,6 +136,14 @@ def test_circles_are_balanced_and_shaped_as_documented():
     assert train_X.dtype == np.float64 and train_Y.dtype == np.int64
 
 
+def test_parabola_is_small_noisy_and_shaped_as_documented():
+    train_X, train_Y, test_X, test_Y = data.load_parabola()
+    assert train_X.shape == (2, 150) and test_X.shape == (2, 400)
+    for X, Y in ((train_X, train_Y), (test_X, test_Y)):
+        clean = (X[1] > 0.6 * X[0] ** 2 - 0.3).astype(np.int64)
+        assert 0.07 < np.mean(clean != Y[0]) < 0.17  # about 12% of the labels flipped
+
+
 def _use_datasets_dir(monkeypatch, path):
     monkeypatch.setenv("IDNN_DATASETS", str(path))
 

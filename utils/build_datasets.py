@@ -64,7 +64,24 @@ def build_houses(path: Path) -> None:
     _write(path, "houses", seed, params, {"all": make_houses(params["m"], np.random.default_rng(seed))})
 
 
-BUILDERS = {"circles": build_circles, "houses": build_houses}
+def make_parabola(m: int, flip: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """X uniform on [-1, 1]^2 (2, m); Y (1, m) is 1 above x2 = 0.6 x1^2 - 0.3, then a fraction `flip` flipped."""
+    X = rng.uniform(-1.0, 1.0, (2, m))
+    Y = (X[1] > 0.6 * X[0] ** 2 - 0.3).astype(np.int64)
+    flipped = rng.random(m) < flip
+    return X, np.where(flipped, 1 - Y, Y)[np.newaxis, :]
+
+
+def build_parabola(path: Path) -> None:
+    params = {"flip": 0.12, "m_train": 150, "m_test": 400}
+    seed = 11
+    rng = np.random.default_rng(seed)
+    splits = {"train": make_parabola(params["m_train"], params["flip"], rng),
+              "test": make_parabola(params["m_test"], params["flip"], rng)}
+    _write(path, "parabola", seed, params, splits)
+
+
+BUILDERS = {"circles": build_circles, "houses": build_houses, "parabola": build_parabola}
 
 
 def _write(path: Path, name: str, seed: int, params: dict, splits: dict) -> None:

@@ -61,6 +61,14 @@ SCHEMAS["houses"] = DatasetSchema(
     "label 1 if the house sold within a month (about 30% of them). One split, 'all': students split it.",
 )
 
+SCHEMAS["parabola"] = DatasetSchema(
+    file_name="parabola.h5",
+    version=1,
+    splits=(SplitSchema("train", n_x=2, m=150), SplitSchema("test", n_x=2, m=400)),
+    description="Points uniform on [-1, 1]^2, label 1 above the parabola x2 = 0.6 x1^2 - 0.3, with 12% of the "
+    "labels flipped at random: a small, noisy training set that an unregularised network overfits.",
+)
+
 REQUIRED_ATTRIBUTES = ("name", "description", "version", "seed", "builder", "params")
 
 
@@ -104,6 +112,12 @@ def load_circles() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def load_houses() -> tuple[np.ndarray, np.ndarray]:
     """The houses data of the Setting up assignment: X (2, 1000) (area in m2, distance in km), Y (1, 1000)."""
     return load_splits("houses")["all"]
+
+
+def load_parabola() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The noisy parabola data of the Regularization assignment: train_X (2, 150), train_Y, test_X (2, 400), test_Y."""
+    splits = load_splits("parabola")
+    return (*splits["train"], *splits["test"])
 
 
 def _check_attributes(f: h5py.File, schema: DatasetSchema, path: Path) -> None:
