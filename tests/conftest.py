@@ -71,9 +71,10 @@ def released_course_with_samples(root: Path, config: str | None = None) -> Path:
 
 
 def scores_of(course: Path, assignment: str = "initialization") -> dict:
+    from idnn.autograde.course import gradebook_url
     from idnn.autograde.gradebook_table import cell_scores
 
-    return cell_scores(f"sqlite:///{course / 'gradebook.db'}", assignment)
+    return cell_scores(gradebook_url(course), assignment)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from idnn.autograde.course import gradebook_url
 from idnn.autograde.gradebook_table import cell_scores
 from idnn.autograde.runner import read_journal
 
@@ -66,7 +67,7 @@ def build(course_dir: Path, assignment: str, samples=None) -> list[Path]:
 
 def check(course_dir: Path, assignment: str) -> bool:
     """Compare each sample's graded total (and failure reason) with what it expects; True when all match."""
-    db_url = f"sqlite:///{(course_dir / 'gradebook.db').resolve()}"
+    db_url = gradebook_url(course_dir)
     scores = cell_scores(db_url, assignment)
     journal = read_journal(course_dir.resolve())
     print(f"Sample submissions of {assignment}, graded against what each expects:")

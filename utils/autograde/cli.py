@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from .course import gradebook_url, load_config
 from .runner import Outcome, run
 from .sandbox import Sandbox, SandboxUnavailable
 
@@ -62,14 +63,14 @@ def _clock(seconds: float) -> str:
 def assignments_in_gradebook(course: Path) -> list[str]:
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(course)) as gb:
         return [a.name for a in gb.assignments]
 
 
 def notebooks_of(course: Path, assignment: str) -> list[str]:
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(course)) as gb:
         return [nb.name for nb in gb.find_assignment(assignment).notebooks]
 
 
@@ -77,10 +78,8 @@ def generate_feedback(course: Path, assignment: str) -> bool:
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
-    from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(course)
+    config = load_config(course)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = assignment
     converter = GenerateFeedback(coursedir=coursedir, config=config)
@@ -107,12 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     overrides = {"Sandbox": {"allow_unsandboxed": True}} if args.unsandboxed else {}
     try:
-        from traitlets.config import Config
-        from traitlets.config.loader import PyFileConfigLoader
-
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-        config.merge(Config(overrides))
-        Sandbox(config=config).use_bwrap()
+        Sandbox(config=load_config(course, overrides)).use_bwrap()
     except SandboxUnavailable as error:
         print(error, file=sys.stderr)
         return 2

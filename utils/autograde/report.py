@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing a backend that needs no display)
 
+from .course import gradebook_url  # noqa: E402
 from .gradebook_table import cell_scores, format_table, max_scores  # noqa: E402
 from .runner import read_journal  # noqa: E402
 
@@ -23,7 +24,7 @@ class AssignmentReport:
     """Everything known about one assignment's grading, gathered once."""
 
     def __init__(self, course: Path, assignment: str):
-        db_url = f"sqlite:///{course / 'gradebook.db'}"
+        db_url = gradebook_url(course)
         self.assignment = assignment
         self.scores = cell_scores(db_url, assignment)
         self.maxima = max_scores(db_url, assignment)

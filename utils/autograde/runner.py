@@ -32,6 +32,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .course import gradebook_url, load_config
+
 JOURNAL = ".journal.jsonl"
 
 # nbgrader's add_submission trips SQLAlchemy 2's autoflush warning; harmless, and stock nbgrader hides it too.
@@ -135,9 +137,9 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
     shutil.copytree(course / "submitted" / student / assignment, staged)
     try:
         with Gradebook(_worker["db_url"]) as gb:
-            notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
-            outcome.max_scores = {cell.name: cell.max_score for nb in gb.find_assignment(assignment).notebooks
-                                  for cell in nb.grade_cells}
+            source_notebooks = gb.find_assignment(assignment).notebooks
+            notebooks = [nb.name for nb in source_notebooks]
+            outcome.max_scores = {cell.name: cell.max_score for nb in source_notebooks for cell in nb.grade_cells}
         problem = _prepare(staged, notebooks, outcome)
         if problem is None:
             _run_nbgrader(course, staged_root, assignment, student, config_overrides, outcome)
@@ -188,12 +190,8 @@ def _run_nbgrader(course: Path, staged_root: Path, assignment: str, student: str
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.merge(Config(overrides))
-    config.CourseDirectory.root = str(course)
+    config = load_config(course, overrides)
     config.CourseDirectory.db_url = _worker["db_url"]
     config.CourseDirectory.submitted_directory = str(staged_root)
     coursedir = CourseDirectory(config=config)
@@ -271,7 +269,7 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
         config_overrides: dict | None = None, progress=None) -> RunSummary:
     """Grade every new or changed submission of `assignments`; see the module docstring."""
     course = course.resolve()
-    db_url = f"sqlite:///{course / 'gradebook.db'}"
+    db_url = gradebook_url(course)
     _check_assignments(db_url, assignments)
     journal = {} if force else read_journal(course)
     todo, skipped = [], 0
