@@ -144,6 +144,27 @@ def test_parabola_is_small_noisy_and_shaped_as_documented():
         assert 0.07 < np.mean(clean != Y[0]) < 0.17  # about 12% of the labels flipped
 
 
+def test_glyphs_are_ls_and_ts_whose_test_set_is_harder_than_the_training_set():
+    train_X, train_Y, test_X, test_Y = data.load_glyphs()
+    assert train_X.shape == (144, 40) and test_X.shape == (144, 400)
+    assert train_Y.sum() == 20 and test_Y.sum() == 200
+    for X in (train_X, test_X):
+        assert 0.0 <= X.min() and X.max() <= 1.0
+    images = data.to_images(train_X)
+    assert images.shape == (40, 12, 12)
+    assert np.array_equal(data.to_columns(images), train_X)
+
+    def ink_columns(X, Y, label):
+        """Where the ink sits, left to right, averaged over the images of one class."""
+        return data.to_images(X[:, Y[0] == label]).mean(axis=(0, 1))
+
+    # Every training L has its foot on the right (more ink on the left, where the upright is, than a mirrored L
+    # would have); half the test Ls are mirrored, so their ink is spread evenly.
+    train_L, test_L = ink_columns(train_X, train_Y, 0), ink_columns(test_X, test_Y, 0)
+    assert train_L[:6].sum() > 1.3 * train_L[6:].sum()
+    assert 0.8 < test_L[:6].sum() / test_L[6:].sum() < 1.25
+
+
 def _use_datasets_dir(monkeypatch, path):
     monkeypatch.setenv("IDNN_DATASETS", str(path))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .data import SCHEMAS
+from .data import IMAGE_SHAPE, SCHEMAS, to_columns
 from .paths import datasets_dir
 
 BUILDER = "idnn.build_datasets"
@@ -81,7 +81,59 @@ def build_parabola(path: Path) -> None:
     _write(path, "parabola", seed, params, splits)
 
 
-BUILDERS = {"circles": build_circles, "houses": build_houses, "parabola": build_parabola}
+def draw_glyph(kind: str, mirrored: bool, dy: int, dx: int, size: int, stroke: int, intensity: float) -> np.ndarray:
+    """One 12 x 12 image: a "T" or an "L" of side `size` and line width `stroke`, moved by (dy, dx) from the centre.
+
+    A mirrored L has its foot on the left instead of the right; a T is its own mirror image.
+    """
+    height, width = IMAGE_SHAPE
+    image = np.zeros(IMAGE_SHAPE)
+    top, left = (height - size) // 2 + dy, (width - size) // 2 + dx
+    box = image[top:top + size, left:left + size]  # a view: drawing in it draws in image
+    if kind == "T":
+        box[:stroke, :] = intensity
+        middle = size // 2 - stroke // 2
+        box[:, middle:middle + stroke] = intensity
+    else:
+        box[:, :stroke] = intensity
+        box[size - stroke:, :] = intensity
+        if mirrored:
+            box[:, :] = box[:, ::-1].copy()
+    return image
+
+
+def make_glyphs(m: int, max_shift: int, mirrored_share: float, noise: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """m images of Ls (label 0) and Ts (label 1), alternating then shuffled, as columns: X (144, m), Y (1, m).
+
+    Each glyph has a random size (6 to 8 pixels), line width (1 or 2) and brightness (0.7 to 1), is moved by
+    up to `max_shift` pixels in each direction, and is mirrored with probability `mirrored_share`. Gaussian
+    noise of standard deviation `noise` is added and the pixels are clipped to [0, 1].
+    """
+    images, Y = np.zeros((m, *IMAGE_SHAPE)), np.zeros((1, m), dtype=np.int64)
+    for i in range(m):
+        label = i % 2
+        size, stroke = int(rng.integers(6, 9)), int(rng.integers(1, 3))
+        dy, dx = (int(v) for v in rng.integers(-max_shift, max_shift + 1, 2))
+        mirrored = bool(rng.random() < mirrored_share)
+        images[i] = draw_glyph("T" if label else "L", mirrored, dy, dx, size, stroke, float(rng.uniform(0.7, 1.0)))
+        Y[0, i] = label
+    images = np.clip(images + noise * rng.standard_normal(images.shape), 0.0, 1.0)
+    order = rng.permutation(m)
+    return to_columns(images[order]), Y[:, order]
+
+
+def build_glyphs(path: Path) -> None:
+    params = {"m_train": 40, "m_test": 400, "train": {"max_shift": 1, "mirrored_share": 0.0, "noise": 0.05},
+              "test": {"max_shift": 2, "mirrored_share": 0.5, "noise": 0.1}}
+    seed = 5
+    rng = np.random.default_rng(seed)
+    splits = {"train": make_glyphs(params["m_train"], rng=rng, **params["train"]),
+              "test": make_glyphs(params["m_test"], rng=rng, **params["test"])}
+    _write(path, "glyphs", seed, params, splits)
+
+
+BUILDERS = {"circles": build_circles, "houses": build_houses, "parabola": build_parabola, "glyphs": build_glyphs}
 
 
 def _write(path: Path, name: str, seed: int, params: dict, splits: dict) -> None:

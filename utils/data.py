@@ -69,6 +69,19 @@ SCHEMAS["parabola"] = DatasetSchema(
     "labels flipped at random: a small, noisy training set that an unregularised network overfits.",
 )
 
+#: The height and width of the glyph images; each is stored as one column of 144 pixels, row by row.
+IMAGE_SHAPE = (12, 12)
+
+SCHEMAS["glyphs"] = DatasetSchema(
+    file_name="glyphs.h5",
+    version=1,
+    splits=(SplitSchema("train", n_x=IMAGE_SHAPE[0] * IMAGE_SHAPE[1], m=40),
+            SplitSchema("test", n_x=IMAGE_SHAPE[0] * IMAGE_SHAPE[1], m=400)),
+    description="12 x 12 grey images of the letters L (label 0) and T (label 1), pixels in [0, 1], one image per "
+    "column. The 40 training images are nearly centred, never mirrored and almost clean; the 400 test images are "
+    "moved by up to 2 pixels, half the Ls are mirrored, and the noise is stronger: data augmentation bridges the gap.",
+)
+
 REQUIRED_ATTRIBUTES = ("name", "description", "version", "seed", "builder", "params")
 
 
@@ -118,6 +131,25 @@ def load_parabola() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The noisy parabola data of the Regularization assignment: train_X (2, 150), train_Y, test_X (2, 400), test_Y."""
     splits = load_splits("parabola")
     return (*splits["train"], *splits["test"])
+
+
+def load_glyphs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The L-and-T images of the Regularization assignment: train_X (144, 40), train_Y, test_X (144, 400), test_Y.
+
+    Each column is one 12 x 12 image; `to_images` turns the columns into an (m, 12, 12) stack.
+    """
+    splits = load_splits("glyphs")
+    return (*splits["train"], *splits["test"])
+
+
+def to_images(X: np.ndarray, shape: tuple[int, int] = IMAGE_SHAPE) -> np.ndarray:
+    """Columns of pixels X (h * w, m) -> a stack of images (m, h, w)."""
+    return X.T.reshape(X.shape[1], *shape)
+
+
+def to_columns(images: np.ndarray) -> np.ndarray:
+    """A stack of images (m, h, w) -> columns of pixels X (h * w, m), the layout the networks take."""
+    return images.reshape(images.shape[0], -1).T
 
 
 def _check_attributes(f: h5py.File, schema: DatasetSchema, path: Path) -> None:

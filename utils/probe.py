@@ -117,7 +117,7 @@ class Probe:
             raise ValueError(f"compare must be one of {COMPARE_MODES}, not {compare!r}")
         self.modes[key] = compare
         try:
-            self.arrays.update(_flatten(key, value))
+            self.arrays.update(flatten(key, value))
         except TypeError as error:
             self.errors[key] = str(error)
 
@@ -146,17 +146,17 @@ class Probe:
         os.replace(tmp, os.path.join(out_dir, f"{self.check_id}.npz"))
 
 
-def _flatten(key: str, value: Any) -> dict[str, np.ndarray]:
+def flatten(key: str, value: Any) -> dict[str, np.ndarray]:
     """Turn nested dicts/lists/tuples of arrays into {"key/sub/...": array}."""
     if isinstance(value, dict):
         flat = {f"{key}/{KEYS_SUFFIX}": np.array(sorted(str(k) for k in value), dtype=str)}
         for sub, item in value.items():
-            flat.update(_flatten(f"{key}/{sub}", item))
+            flat.update(flatten(f"{key}/{sub}", item))
         return flat
     if isinstance(value, (list, tuple)):
         flat = {f"{key}/{KEYS_SUFFIX}": np.array([str(i) for i in range(len(value))], dtype=str)}
         for index, item in enumerate(value):
-            flat.update(_flatten(f"{key}/{index}", item))
+            flat.update(flatten(f"{key}/{index}", item))
         return flat
     if not isinstance(value, (np.ndarray, np.generic, int, float, bool, str)):
         raise TypeError(f"{key} is a {type(value).__name__}, where a NumPy array or a number was expected")
@@ -167,11 +167,16 @@ def _flatten(key: str, value: Any) -> dict[str, np.ndarray]:
 
 
 def _describe_call(fn: Callable, args: tuple, kwargs: dict) -> str:
-    def show(value: Any) -> str:
+    def show(value: Any, depth: int = 0) -> str:
         if isinstance(value, np.ndarray):
             return f"<array {value.shape}>"
         if isinstance(value, dict):
-            return "{" + ", ".join(f"{k!r}: {show(v)}" for k, v in value.items()) + "}"
+            return "{" + ", ".join(f"{k!r}: {show(v, depth + 1)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, tuple, dict)) for v in value):
+            if depth > 0:
+                return f"<{type(value).__name__} of {len(value)}>"
+            inner = ", ".join(show(v, depth + 1) for v in value)
+            return f"[{inner}]" if isinstance(value, list) else f"({inner})"
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
 

@@ -19,7 +19,7 @@ from idnn.autograde.runner import read_journal
 
 from .model import SOLUTION
 
-ASSIGNMENTS = ["setting_up", "initialization", "gradient_checking"]
+ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking"]
 
 
 def assignment_module(name: str):

@@ -32,6 +32,17 @@ def check_property(name: str, key: str, got: dict[str, np.ndarray], inputs: dict
     return PROPERTY_CHECKS[name](key, got, inputs)
 
 
+def problems_with(name: str, value, inputs: dict) -> list[str]:
+    """Run property check `name` on a value returned in this process (the visible checks use this)."""
+    from ..probe import flatten
+
+    try:
+        got = flatten("value", value)
+    except TypeError as error:
+        return [str(error)]
+    return check_property(name, "value", got, {k: np.asarray(v) for k, v in inputs.items()})
+
+
 def split_sizes(m: int) -> tuple[int, int, int]:
     """The course's rule: dev and test each take 20% of m, at most 10,000 examples."""
     held_out = min(int(0.2 * m), 10_000)
@@ -76,3 +87,132 @@ def check_split(key: str, got: dict, inputs: dict) -> list[str]:
     if not problems and sorted(seen) != list(range(m)):
         problems.append("some examples appear in two sets, or in none: every example belongs to exactly one")
     return problems
+
+
+# -- dropout -----------------------------------------------------------------------------------
+# A dropout mask is right when it is drawn right: every entry kept independently with probability
+# keep_prob. With n entries the kept fraction has standard deviation sqrt(p (1 - p) / n); the checks
+# allow 6 of those (a false alarm about once in 10^9 arrays) overall, per row and per column, which
+# also catches a mask of shape (n, 1) or (1, m) broadcast over the whole array.
+SIGMAS = 6.0
+
+
+def _fraction_problems(where: str, kept: np.ndarray, keep_prob: float) -> list[str]:
+    """kept: a 0/1 array whose entries should each be 1 with probability keep_prob."""
+    if keep_prob >= 1.0:
+        return [] if np.all(kept == 1) else [f"{where}: with keep_prob = 1 nothing may be dropped, but "
+                                             f"{int(np.sum(kept == 0))} entries were"]
+    spread = np.sqrt(keep_prob * (1 - keep_prob))
+    overall = float(kept.mean())
+    # First the structure: does any row or column keep a share far from the array's own?
+    for axis, what in ((1, "row (unit)"), (0, "column (example)")):
+        if kept.shape[axis] < 20:
+            continue
+        shares = kept.mean(axis=axis)
+        worst = int(np.argmax(np.abs(shares - overall)))
+        if abs(shares[worst] - overall) > SIGMAS * spread / np.sqrt(kept.shape[axis]):
+            return [f"{where}: one {what} kept {shares[worst]:.0%} of its entries and the whole array {overall:.0%}: "
+                    f"draw a separate random number for every entry (a mask shaped like A)"]
+    if abs(overall - keep_prob) > SIGMAS * spread / np.sqrt(kept.size):
+        return [f"{where}: {overall:.1%} of the entries were kept, but with keep_prob = {keep_prob:.3g} about "
+                f"{keep_prob:.1%} should be (units are kept with probability keep_prob, not dropped with it)"]
+    return []
+
+
+def _mask_problems(where: str, D: np.ndarray | None, shape: tuple, keep_prob: float) -> list[str]:
+    if D is None:
+        return [f"{where}: no mask D was returned"]
+    if D.shape != shape:
+        return [f"{where}: the mask D has shape {D.shape}, but it should have the shape of A, {shape}"]
+    if not np.all((D == 0) | (D == 1)):
+        return [f"{where}: the mask D should hold only 0s and 1s (or False and True); scale A by 1/keep_prob, "
+                f"not the mask"]
+    return _fraction_problems(where, D.astype(np.float64), keep_prob)
+
+
+def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-5, atol=1e-8))
+
+
+@register("dropout_forward")
+def check_dropout_forward(key: str, got: dict, inputs: dict) -> list[str]:
+    """Two calls of dropout_forward(A, keep_prob) -> (A_drop, D): masks drawn right, A_drop = A * D / keep_prob."""
+    A, keep_prob = inputs["A"], float(inputs["keep_prob"])
+    masks = []
+    for draw in (0, 1):
+        A_drop, D = got.get(f"{key}/{draw}/0"), got.get(f"{key}/{draw}/1")
+        if A_drop is None or D is None:
+            return ["return two arrays, A_drop and D"]
+        problems = _mask_problems("D", D, A.shape, keep_prob)
+        if problems:
+            return problems
+        if not _close(A_drop.astype(np.float64), A * D / keep_prob):
+            return ["A_drop should be A * D / keep_prob: the kept entries scaled up by 1/keep_prob so that the "
+                    "expected value of each activation stays the same (inverted dropout), the others 0"]
+        masks.append(D)
+    if keep_prob < 1 and np.array_equal(masks[0], masks[1]):
+        return ["two calls dropped exactly the same units: draw a new random mask on every call"]
+    return []
+
+
+@register("dropout_network")
+def check_dropout_network(key: str, got: dict, inputs: dict) -> list[str]:
+    """forward_propagation_with_dropout -> (Y_hat, cache): every layer computed from the previous one, hidden
+    activations masked and scaled with their layer's keep_prob, the output layer never dropped."""
+    X, keep_probs = inputs["X"], [float(p) for p in np.ravel(inputs["keep_probs"])]
+    L = len(keep_probs) + 1
+    Y_hat = got.get(f"{key}/0")
+    layers = [[got.get(f"{key}/1/{l}/{part}") for part in range(3)] for l in range(L)]
+    if Y_hat is None or any(part is None for layer in layers for part in layer):
+        return [f"return Y_hat and a cache holding one tuple (A_prev, Z, D) per layer, {L} in all"]
+    expected_A_prev = X
+    for l, (A_prev, Z, D) in enumerate(layers, start=1):
+        W, b = inputs[f"W{l}"], inputs[f"b{l}"]
+        if not _close(A_prev.astype(np.float64), expected_A_prev):
+            what = "X" if l == 1 else f"the dropped-out activation of layer {l - 1}, relu(Z{l - 1}) * D{l - 1} / keep_prob"
+            return [f"layer {l}: A_prev in the cache should be {what}"]
+        if not _close(Z.astype(np.float64), W @ A_prev + b):
+            return [f"layer {l}: Z should be W{l} @ A_prev + b{l}"]
+        if l == L:
+            if not np.all(D == 1):
+                return [f"the output layer ({L}) is never dropped out: its D should be all ones"]
+            if not _close(Y_hat.astype(np.float64), 1 / (1 + np.exp(-Z))):
+                return ["Y_hat should be sigmoid(Z) of the output layer"]
+            break
+        problems = _mask_problems(f"layer {l}", D, Z.shape, keep_probs[l - 1])
+        if problems:
+            return problems + [f"(layer {l} uses keep_probs[{l - 1}] = {keep_probs[l - 1]:.3g})"]
+        expected_A_prev = np.maximum(Z, 0) * D / keep_probs[l - 1]
+    return []
+
+
+# -- noise -------------------------------------------------------------------------------------
+@register("gaussian_noise")
+def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
+    """Two calls of add_noise(images, sigma): images + independent N(0, sigma^2) noise, a fresh draw each call."""
+    images, sigma = inputs["images"], float(inputs["sigma"])
+    draws = []
+    for draw in (0, 1):
+        noisy = got.get(f"{key}/{draw}")
+        if noisy is None:
+            return ["return the noisy images"]
+        if noisy.shape != images.shape:
+            return [f"the noisy images have shape {noisy.shape}; they should keep the shape {images.shape}"]
+        noise = noisy.astype(np.float64) - images
+        if not np.all(np.isfinite(noise)):
+            return ["the noisy images contain NaN or infinite values"]
+        n = noise.size
+        mean, std = float(noise.mean()), float(noise.std())
+        if abs(mean) > SIGMAS * sigma / np.sqrt(n):
+            return [f"the noise averages {mean:.3g}; it should have mean 0"]
+        if abs(std - sigma) > SIGMAS * sigma / np.sqrt(2 * n) + 1e-3 * sigma:
+            return [f"the noise has standard deviation {std:.4g}; it should be sigma = {sigma:.4g} (multiply "
+                    f"standard normal draws by sigma, do not add sigma itself or its square)"]
+        kurtosis = float(np.mean(((noise - mean) / std) ** 4)) if std > 0 else 0.0
+        if abs(kurtosis - 3) > SIGMAS * np.sqrt(24 / n):
+            return [f"the noise is not normally distributed (kurtosis {kurtosis:.2f}, a normal has 3 and a "
+                    f"uniform 1.8): draw it with np.random.randn or a normal generator"]
+        draws.append(noise)
+    if np.array_equal(draws[0], draws[1]):
+        return ["two calls added exactly the same noise: draw new noise on every call"]
+    return []

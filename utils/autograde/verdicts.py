@@ -113,7 +113,7 @@ def judge(references: list[Probe], results_dir: Path) -> Verdict:
                 compared += 1
                 problem = compare(name, student.arrays.get(name), reference.arrays[name], mode)
                 if problem:
-                    label = name if name == key else f"{where}{name[len(key):]}"
+                    label = f"{where}{name[len(key):]}"
                     problems.append(f"{label}: {problem}")
     return Verdict(passed=not problems, compared=compared, problems=problems)
 

@@ -1,0 +1,193 @@
+"""Week 1, Regularization: the notebook teaches its lesson, and every visible check fails a wrong answer."""
+
+import numpy as np
+import pytest
+
+from idnn import nets
+from idnn.checks import regularization as checks
+
+from .conftest import REPO, functions, notebook_functions, run_lesson
+from .samples import regularization as samples
+
+pytestmark = pytest.mark.week1
+
+SOURCE = REPO / "source" / "regularization" / "regularization.ipynb"
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return run_lesson(SOURCE)
+
+
+def gap(run: dict) -> float:
+    return run["train_accuracy"] - run["test_accuracy"]
+
+
+def test_the_unregularised_network_overfits(lesson):
+    baseline = lesson["no regularization"]
+    assert baseline["train_accuracy"] >= 0.9
+    assert gap(baseline) >= 0.08
+
+
+@pytest.mark.parametrize("regulariser", ["L2", "dropout", "L1"])
+def test_each_regulariser_raises_test_accuracy_and_shrinks_the_gap(lesson, regulariser):
+    baseline, run = lesson["no regularization"], lesson[regulariser]
+    assert run["test_accuracy"] >= baseline["test_accuracy"] + 0.02
+    assert gap(run) <= gap(baseline) / 2
+
+
+def test_l1_makes_the_weights_sparse_and_l2_less_so(lesson):
+    sparsity = lesson["sparsity"]
+    assert sparsity["L1"] >= 0.7
+    assert sparsity["L1"] >= sparsity["L2"] + 0.2
+    assert sparsity["no regularization"] <= 0.05
+
+
+def test_early_stopping_returns_the_parameters_of_the_best_dev_epoch(lesson):
+    early = lesson["early stopping"]
+    assert early["best_epoch"] == early["argmin_dev_cost"]
+    assert early["dev_cost_of_returned_parameters"] == pytest.approx(early["best_dev_cost"], rel=1e-12)
+    assert 0 < early["best_epoch"] < early["epochs_run"] < early["num_epochs"]  # it stopped early, past the best
+    assert early["held_out_accuracy"] > early["baseline_held_out_accuracy"]
+
+
+def test_augmentation_closes_most_of_the_gap_on_the_images(lesson):
+    runs = lesson["augmentation"]
+    none, everything = runs["no augmentation"]["test_accuracy"], runs["flips, shifts and noise"]["test_accuracy"]
+    assert none <= 0.9
+    assert everything >= none + 0.1
+    assert runs["flips only"]["test_accuracy"] > none and runs["shifts and noise"]["test_accuracy"] > none
+
+
+def test_the_ensemble_beats_the_average_member(lesson):
+    ensemble = lesson["ensemble"]
+    assert len(ensemble["members"]) == 5
+    assert ensemble["ensemble"] > np.mean(ensemble["members"])
+
+
+# -- visible checks ------------------------------------------------------------------------------
+
+BASE = {"nets": nets, "copy": __import__("copy")}
+REFERENCE = notebook_functions(SOURCE, BASE)
+
+CHECKS = {
+    "l2_cost": lambda ns: checks.check_compute_cost_with_l2(ns["compute_cost_with_l2"]),
+    "l2_backward": lambda ns: checks.check_backward_propagation_with_l2(ns["backward_propagation_with_l2"]),
+    "l1": lambda ns: checks.check_l1(ns["compute_cost_with_l1"], ns["backward_propagation_with_l1"]),
+    "dropout_forward": lambda ns: checks.check_dropout_forward(ns["dropout_forward"]),
+    "dropout_backward": lambda ns: checks.check_dropout_backward(ns["dropout_backward"]),
+    "network_forward": lambda ns: checks.check_forward_propagation_with_dropout(ns["forward_propagation_with_dropout"]),
+    "network_backward": lambda ns: checks.check_backward_propagation_with_dropout(ns["backward_propagation_with_dropout"]),
+    "early_stopping": lambda ns: checks.check_early_stopping(ns["early_stopping"]),
+    "flip_shift": lambda ns: checks.check_flip_and_shift(ns["flip_horizontal"], ns["shift_images"]),
+    "noise": lambda ns: checks.check_add_noise(ns["add_noise"]),
+    "ensemble": lambda ns: checks.check_ensemble_predict(ns["ensemble_predict"]),
+}
+
+
+@pytest.mark.parametrize("which", CHECKS)
+def test_visible_check_passes_the_reference_and_a_different_correct_answer(which):
+    CHECKS[which](REFERENCE)
+    CHECKS[which](functions("\n".join(samples.ALTERNATIVE.values()), REFERENCE))
+
+
+NO_SCALING_IN_NETWORK = '''
+def forward_propagation_with_dropout(X, parameters, keep_probs):
+    L = nets.num_layers(parameters)
+    A, cache = X, []
+    for l in range(1, L + 1):
+        A_prev = A
+        Z = parameters[f"W{l}"] @ A_prev + parameters[f"b{l}"]
+        if l < L:
+            D = np.random.rand(*Z.shape) < keep_probs[l - 1]
+            A = nets.relu(Z) * D
+        else:
+            A, D = nets.sigmoid(Z), np.ones_like(Z)
+        cache.append((A_prev, Z, D))
+    return A, cache
+'''
+ONE_KEEP_PROB_FOR_ALL = NO_SCALING_IN_NETWORK.replace("nets.relu(Z) * D", "nets.relu(Z) * D / keep_probs[0]") \
+    .replace("< keep_probs[l - 1]", "< keep_probs[0]")
+DROPS_THE_OUTPUT = '''
+def forward_propagation_with_dropout(X, parameters, keep_probs):
+    L = nets.num_layers(parameters)
+    A, cache = X, []
+    for l in range(1, L + 1):
+        A_prev = A
+        Z = parameters[f"W{l}"] @ A_prev + parameters[f"b{l}"]
+        keep_prob = keep_probs[min(l, L - 1) - 1]           # the last keep_prob again for the output layer
+        D = np.random.rand(*Z.shape) < keep_prob
+        A = (nets.relu(Z) if l < L else nets.sigmoid(Z)) * D / keep_prob
+        cache.append((A_prev, Z, D))
+    return A, cache
+'''
+NO_RELU_DERIVATIVE = samples.BACKWARD_DRAWS_NEW_MASKS.split("def backward_propagation_with_dropout")[0] + '''
+def backward_propagation_with_dropout(Y_hat, Y, cache, parameters, keep_probs):
+    L, m = len(cache), Y.shape[1]
+    grads, dZ = {}, Y_hat - Y
+    for l in range(L, 0, -1):
+        A_prev, _, _ = cache[l - 1]
+        grads[f"dW{l}"] = dZ @ A_prev.T / m
+        grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True) / m
+        if l > 1:
+            _, Z_prev, D_prev = cache[l - 2]
+            dZ = parameters[f"W{l}"].T @ dZ * D_prev / keep_probs[l - 2]
+    return grads
+'''
+LAST_PARAMETERS = samples.EARLY_STOPPING_WITHOUT_COPY.replace(
+    "return best_parameters, best_epoch, dev_costs", "return parameters, best_epoch, dev_costs")
+NO_PATIENCE = '''
+def early_stopping(parameters, train_epoch, dev_cost, num_epochs, patience):
+    dev_costs = [dev_cost(parameters)]
+    best_epoch, best_parameters = 0, copy.deepcopy(parameters)
+    for epoch in range(1, num_epochs + 1):
+        parameters = train_epoch(parameters)
+        dev_costs.append(dev_cost(parameters))
+        if dev_costs[epoch] < dev_costs[best_epoch]:
+            best_epoch, best_parameters = epoch, copy.deepcopy(parameters)
+    return best_parameters, best_epoch, dev_costs
+'''
+WRONG = [
+    ("l2_cost", samples.L2_COST_WITHOUT_HALF, "lambd / \\(2 m\\) times the sum of every squared weight"),
+    ("l2_cost", "def compute_cost_with_l2(Y_hat, Y, parameters, lambd):\n    return nets.compute_cost(Y_hat, Y)\n",
+     "penalty term is missing"),
+    ("l2_backward", samples.L2_BACKWARD_ON_BIASES_TOO, "Biases are not regularised"),
+    ("l2_backward", samples.ALTERNATIVE["l2_backward"].replace("(lambd / Y.shape[1])", "(2 * lambd / Y.shape[1])"),
+     "derivative of lambd / \\(2 m\\) \\* W\\*\\*2 is \\(lambd / m\\) \\* W"),
+    ("l1", samples.L1_WITH_HALF, "the notes' lambd / \\(2 m\\) is not the convention"),
+    ("l1", samples.ALTERNATIVE["l1"].replace("lambd / Y.shape[1] * np.where", "2 * lambd / Y.shape[1] * np.where"),
+     "sign\\(W\\), added to dW"),
+    ("l1", samples.ALTERNATIVE["l1"].replace("np.where(W > 0, 1.0, -1.0)", "np.where(W == 0, 5.0, np.sign(W))"),
+     "between -lambd/m and lambd/m"),
+    ("dropout_forward", samples.DROPOUT_NOT_INVERTED, "A_drop should be A \\* D / keep_prob"),
+    ("dropout_forward", samples.DROPS_WITH_KEEP_PROB, "kept with probability keep_prob, not dropped with it"),
+    ("dropout_forward", samples.ONE_MASK_PER_UNIT, "a separate random number for every entry"),
+    ("dropout_forward", "def dropout_forward(A, keep_prob):\n    np.random.seed(0)\n"
+                        "    D = np.random.rand(*A.shape) < keep_prob\n    return A * D / keep_prob, D\n",
+     "draw a new random mask on every call"),
+    ("dropout_forward", "def dropout_forward(A, keep_prob):\n    D = np.random.rand(*A.shape) < keep_prob\n"
+                        "    A *= D / keep_prob\n    return A, D\n", "changed its input A"),
+    ("dropout_backward", samples.DROPOUT_NOT_INVERTED, "use the same mask D"),
+    ("network_forward", NO_SCALING_IN_NETWORK, "layer 2: A_prev in the cache should be the dropped-out activation"),
+    ("network_forward", ONE_KEEP_PROB_FOR_ALL, "layer 2 uses keep_probs\\[1\\]"),
+    ("network_forward", DROPS_THE_OUTPUT, "output layer \\(3\\) is never dropped out"),
+    ("network_backward", samples.BACKWARD_DRAWS_NEW_MASKS, "must reuse the forward pass's masks"),
+    ("network_backward", NO_RELU_DERIVATIVE, "before the relu derivative"),
+    ("early_stopping", samples.EARLY_STOPPING_WITHOUT_COPY, "keep a copy"),
+    ("early_stopping", LAST_PARAMETERS, "best_parameters\\['W1'\\]"),
+    ("early_stopping", NO_PATIENCE, "patience"),
+    ("flip_shift", "def flip_horizontal(images):\n    return images[:, ::-1, :]\n", "left becomes right"),
+    ("flip_shift", samples.SHIFT_WITH_ROLL, "no wrapping round"),
+    ("noise", samples.UNIFORM_NOISE, "not normally distributed"),
+    ("noise", "def add_noise(images, sigma):\n    return images + sigma ** 2 * np.random.randn(*images.shape)\n",
+     "standard deviation"),
+    ("noise", "def add_noise(images, sigma):\n    images += sigma * np.random.randn(*images.shape)\n    return images\n",
+     "changed the images"),
+    ("ensemble", samples.MAJORITY_VOTE, "mean of the models' probabilities"),
+]
+
+
+@pytest.mark.parametrize("which, code, message", WRONG, ids=[f"{w}-{i}" for i, (w, _, _) in enumerate(WRONG)])
+def test_visible_check_fails_a_wrong_answer_and_says_why(which, code, message):
+    with pytest.raises(AssertionError, match=message):
+        CHECKS[which](functions(code, REFERENCE))
