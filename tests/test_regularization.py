@@ -191,3 +191,18 @@ WRONG = [
 def test_visible_check_fails_a_wrong_answer_and_says_why(which, code, message):
     with pytest.raises(AssertionError, match=message):
         CHECKS[which](functions(code, REFERENCE))
+
+
+def test_mask_and_noise_checks_do_not_fail_correct_random_draws():
+    """The property checks allow 6 standard deviations: 300 correct draws of various sizes must all pass."""
+    from idnn.autograde.properties import problems_with
+
+    rng = np.random.default_rng(123)
+    for _ in range(100):
+        A = np.abs(rng.standard_normal((rng.integers(20, 60), rng.integers(20, 400))))
+        keep_prob = float(rng.uniform(0.3, 1.0))
+        draws = [(A * D / keep_prob, D) for D in (rng.random(A.shape) < keep_prob for _ in range(2))]
+        assert problems_with("dropout_forward", draws, {"A": A, "keep_prob": keep_prob}) == []
+        images, sigma = rng.random((rng.integers(100, 200), 12, 12)), float(rng.uniform(0.01, 1))
+        noisy = [images + sigma * rng.standard_normal(images.shape) for _ in range(2)]
+        assert problems_with("gaussian_noise", noisy, {"images": images, "sigma": sigma}) == []

@@ -91,10 +91,30 @@ def check_split(key: str, got: dict, inputs: dict) -> list[str]:
 
 # -- dropout -----------------------------------------------------------------------------------
 # A dropout mask is right when it is drawn right: every entry kept independently with probability
-# keep_prob. With n entries the kept fraction has standard deviation sqrt(p (1 - p) / n); the checks
-# allow 6 of those (a false alarm about once in 10^9 arrays) overall, per row and per column, which
-# also catches a mask of shape (n, 1) or (1, m) broadcast over the whole array.
-SIGMAS = 6.0
+# keep_prob. The number of kept entries of an array, a row or a column is then binomial, and a
+# check fails only when its count is so far out that a correct mask would do that less than once
+# in a billion arrays (exact binomial tails, shared out over all the counts tested). The row and
+# column counts also catch a mask of shape (n, 1) or (1, m) broadcast over the whole array.
+FALSE_ALARM = 1e-9
+
+
+def _binomial_tails(n: int, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """P(X <= k) and P(X >= k) for k = 0..n, X ~ Binomial(n, p)."""
+    k = np.arange(n + 1)
+    if p <= 0.0 or p >= 1.0:
+        pmf = (k == (n if p >= 1.0 else 0)).astype(np.float64)
+    else:
+        log_factorial = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, n + 1)))])
+        log_pmf = log_factorial[n] - log_factorial[k] - log_factorial[n - k] + k * np.log(p) + (n - k) * np.log1p(-p)
+        pmf = np.exp(log_pmf)
+    return np.cumsum(pmf), np.cumsum(pmf[::-1])[::-1]
+
+
+def _unlikely(counts: np.ndarray, n: int, p: float, tests: int) -> np.ndarray:
+    """Which counts (each out of n, kept with probability p) fall in a tail of probability < FALSE_ALARM / tests."""
+    at_most, at_least = _binomial_tails(n, p)
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.minimum(at_most[counts], at_least[counts]) < FALSE_ALARM / (2 * tests)
 
 
 def _fraction_problems(where: str, kept: np.ndarray, keep_prob: float) -> list[str]:
@@ -102,18 +122,18 @@ def _fraction_problems(where: str, kept: np.ndarray, keep_prob: float) -> list[s
     if keep_prob >= 1.0:
         return [] if np.all(kept == 1) else [f"{where}: with keep_prob = 1 nothing may be dropped, but "
                                              f"{int(np.sum(kept == 0))} entries were"]
-    spread = np.sqrt(keep_prob * (1 - keep_prob))
     overall = float(kept.mean())
+    tests = 1 + kept.shape[0] + kept.shape[1]
     # First the structure: does any row or column keep a share far from the array's own?
     for axis, what in ((1, "row (unit)"), (0, "column (example)")):
-        if kept.shape[axis] < 20:
-            continue
-        shares = kept.mean(axis=axis)
-        worst = int(np.argmax(np.abs(shares - overall)))
-        if abs(shares[worst] - overall) > SIGMAS * spread / np.sqrt(kept.shape[axis]):
-            return [f"{where}: one {what} kept {shares[worst]:.0%} of its entries and the whole array {overall:.0%}: "
-                    f"draw a separate random number for every entry (a mask shaped like A)"]
-    if abs(overall - keep_prob) > SIGMAS * spread / np.sqrt(kept.size):
+        n = kept.shape[axis]
+        counts = np.rint(kept.sum(axis=axis)).astype(np.int64)
+        odd = _unlikely(counts, n, overall, tests)
+        if np.any(odd):
+            worst = int(np.argmax(odd))
+            return [f"{where}: one {what} kept {counts[worst] / n:.0%} of its entries and the whole array "
+                    f"{overall:.0%}: draw a separate random number for every entry (a mask shaped like A)"]
+    if _unlikely(np.array([int(np.rint(kept.sum()))]), kept.size, keep_prob, tests)[0]:
         return [f"{where}: {overall:.1%} of the entries were kept, but with keep_prob = {keep_prob:.3g} about "
                 f"{keep_prob:.1%} should be (units are kept with probability keep_prob, not dropped with it)"]
     return []
@@ -150,7 +170,8 @@ def check_dropout_forward(key: str, got: dict, inputs: dict) -> list[str]:
             return ["A_drop should be A * D / keep_prob: the kept entries scaled up by 1/keep_prob so that the "
                     "expected value of each activation stays the same (inverted dropout), the others 0"]
         masks.append(D)
-    if keep_prob < 1 and np.array_equal(masks[0], masks[1]):
+    chance_of_equal_masks = (keep_prob ** 2 + (1 - keep_prob) ** 2) ** A.size
+    if chance_of_equal_masks < FALSE_ALARM and np.array_equal(masks[0], masks[1]):
         return ["two calls dropped exactly the same units: draw a new random mask on every call"]
     return []
 
@@ -187,6 +208,10 @@ def check_dropout_network(key: str, got: dict, inputs: dict) -> list[str]:
 
 
 # -- noise -------------------------------------------------------------------------------------
+# Mean, standard deviation and kurtosis of many independent draws are close to normal; 6 standard
+# errors each is a false alarm about once in a billion.
+NOISE_SIGMAS = 6.0
+
 @register("gaussian_noise")
 def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
     """Two calls of add_noise(images, sigma): images + independent N(0, sigma^2) noise, a fresh draw each call."""
@@ -203,13 +228,13 @@ def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
             return ["the noisy images contain NaN or infinite values"]
         n = noise.size
         mean, std = float(noise.mean()), float(noise.std())
-        if abs(mean) > SIGMAS * sigma / np.sqrt(n):
+        if abs(mean) > NOISE_SIGMAS * sigma / np.sqrt(n):
             return [f"the noise averages {mean:.3g}; it should have mean 0"]
-        if abs(std - sigma) > SIGMAS * sigma / np.sqrt(2 * n) + 1e-3 * sigma:
+        if abs(std - sigma) > NOISE_SIGMAS * sigma / np.sqrt(2 * n) + 1e-3 * sigma:
             return [f"the noise has standard deviation {std:.4g}; it should be sigma = {sigma:.4g} (multiply "
                     f"standard normal draws by sigma, do not add sigma itself or its square)"]
         kurtosis = float(np.mean(((noise - mean) / std) ** 4)) if std > 0 else 0.0
-        if abs(kurtosis - 3) > SIGMAS * np.sqrt(24 / n):
+        if abs(kurtosis - 3) > NOISE_SIGMAS * np.sqrt(24 / n):
             return [f"the noise is not normally distributed (kurtosis {kurtosis:.2f}, a normal has 3 and a "
                     f"uniform 1.8): draw it with np.random.randn or a normal generator"]
         draws.append(noise)
