@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 # nbgrader runs `alembic` and `jupyter` from PATH: use the virtual environment's.
 export PATH := $(BIN):$(PATH)
-ASSIGNMENTS := setting_up initialization regularization gradient_checking
+ASSIGNMENTS := setting_up initialization regularization gradient_checking optimization
 QUIET := --log-level=WARN
 
 .PHONY: setup bubblewrap demo test lab release samples autograde datasets clean

@@ -15,7 +15,7 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking"]
+ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking", "optimization"]
 
 
 def tool_env() -> dict[str, str]:

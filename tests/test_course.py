@@ -165,6 +165,17 @@ def test_glyphs_are_ls_and_ts_whose_test_set_is_harder_than_the_training_set():
     assert 0.8 < test_L[:6].sum() / test_L[6:].sum() < 1.25
 
 
+def test_moons_are_balanced_and_the_temperatures_follow_the_seasons():
+    train_X, train_Y, test_X, test_Y = data.load_moons()
+    assert train_X.shape == (2, 300) and test_X.shape == (2, 300)
+    assert train_Y.sum() == 150 and test_Y.sum() == 150
+    assert train_X[1, train_Y[0] == 0].mean() > train_X[1, train_Y[0] == 1].mean() + 0.5  # label 0 is the upper arc
+    day, temperature = data.load_temperatures()
+    assert day.shape == temperature.shape == (1, 365) and temperature.dtype == np.float64
+    winter, summer = temperature[0, :40].mean(), temperature[0, 180:220].mean()
+    assert summer > winter + 10
+
+
 def _use_datasets_dir(monkeypatch, path):
     monkeypatch.setenv("IDNN_DATASETS", str(path))
 

@@ -133,7 +133,50 @@ def build_glyphs(path: Path) -> None:
     _write(path, "glyphs", seed, params, splits)
 
 
-BUILDERS = {"circles": build_circles, "houses": build_houses, "parabola": build_parabola, "glyphs": build_glyphs}
+def make_moons(m: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, X (2, m) and Y (1, m): label 0 on the upper arc (centre (0, 0)), label 1 on
+    the lower one (centre (1, 0.5)), radius 1, with Gaussian noise of standard deviation `noise`; balanced."""
+    m0 = m // 2
+    angles = rng.uniform(0.0, np.pi, m)
+    upper = np.stack([np.cos(angles[:m0]), np.sin(angles[:m0])])
+    lower = np.stack([1.0 - np.cos(angles[m0:]), 0.5 - np.sin(angles[m0:])])
+    X = np.concatenate([upper, lower], axis=1) + noise * rng.standard_normal((2, m))
+    Y = np.concatenate([np.zeros(m0), np.ones(m - m0)]).astype(np.int64)[np.newaxis, :]
+    order = rng.permutation(m)
+    return X[:, order], Y[:, order]
+
+
+def build_moons(path: Path) -> None:
+    params = {"m_train": 300, "m_test": 300, "noise": 0.2}
+    seed = 21
+    rng = np.random.default_rng(seed)
+    splits = {"train": make_moons(params["m_train"], params["noise"], rng),
+              "test": make_moons(params["m_test"], params["noise"], rng)}
+    _write(path, "moons", seed, params, splits)
+
+
+def make_temperatures(days: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A year of noisy daily temperatures: X (1, days) is the day (1, 2, ...), Y (1, days) the temperature in
+    degrees C: 11 - 9 cos(2 pi (day - 15) / 365), plus weather that lasts a few days (an AR(1) process with
+    coefficient 0.6 and standard deviation 3.5) and 1.5 degrees of measurement noise."""
+    day = np.arange(1, days + 1, dtype=np.float64)
+    season = 11.0 - 9.0 * np.cos(2 * np.pi * (day - 15) / 365)
+    weather = np.zeros(days)
+    shocks = rng.standard_normal(days) * 3.5 * np.sqrt(1 - 0.6 ** 2)
+    for i in range(1, days):
+        weather[i] = 0.6 * weather[i - 1] + shocks[i]
+    Y = season + weather + 1.5 * rng.standard_normal(days)
+    return day[np.newaxis, :], np.round(Y, 1)[np.newaxis, :]
+
+
+def build_temperatures(path: Path) -> None:
+    params = {"days": 365}
+    seed = 4
+    _write(path, "temperatures", seed, params, {"all": make_temperatures(params["days"], np.random.default_rng(seed))})
+
+
+BUILDERS = {"circles": build_circles, "houses": build_houses, "parabola": build_parabola, "glyphs": build_glyphs,
+            "moons": build_moons, "temperatures": build_temperatures}
 
 
 def _write(path: Path, name: str, seed: int, params: dict, splits: dict) -> None:

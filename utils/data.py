@@ -82,6 +82,22 @@ SCHEMAS["glyphs"] = DatasetSchema(
     "moved by up to 2 pixels, half the Ls are mirrored, and the noise is stronger: data augmentation bridges the gap.",
 )
 
+SCHEMAS["moons"] = DatasetSchema(
+    file_name="moons.h5",
+    version=1,
+    splits=(SplitSchema("train", n_x=2, m=300), SplitSchema("test", n_x=2, m=300)),
+    description="Two interleaved half circles with Gaussian noise (standard deviation 0.2): label 0 the upper "
+    "arc, label 1 the lower one; balanced. The optimisation assignment's classification problem.",
+)
+
+SCHEMAS["temperatures"] = DatasetSchema(
+    file_name="temperatures.h5",
+    version=1,
+    splits=(SplitSchema("all", n_x=1, m=365, y_dtype="float64"),),
+    description="A year of noisy daily temperatures (degrees C, one decimal): X is the day 1..365, Y the "
+    "temperature, a seasonal cycle plus weather lasting a few days and measurement noise.",
+)
+
 REQUIRED_ATTRIBUTES = ("name", "description", "version", "seed", "builder", "params")
 
 
@@ -140,6 +156,17 @@ def load_glyphs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """
     splits = load_splits("glyphs")
     return (*splits["train"], *splits["test"])
+
+
+def load_moons() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The two-moons data of the Optimization assignment: train_X (2, 300), train_Y, test_X (2, 300), test_Y."""
+    splits = load_splits("moons")
+    return (*splits["train"], *splits["test"])
+
+
+def load_temperatures() -> tuple[np.ndarray, np.ndarray]:
+    """A year of daily temperatures: day (1, 365), the days 1..365, and temperature (1, 365) in degrees C."""
+    return load_splits("temperatures")["all"]
 
 
 def to_images(X: np.ndarray, shape: tuple[int, int] = IMAGE_SHAPE) -> np.ndarray:

@@ -19,7 +19,7 @@ from idnn.autograde.runner import read_journal
 
 from .model import SOLUTION
 
-ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking"]
+ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking", "optimization"]
 
 
 def assignment_module(name: str):

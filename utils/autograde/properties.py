@@ -241,3 +241,40 @@ def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
     if np.array_equal(draws[0], draws[1]):
         return ["two calls added exactly the same noise: draw new noise on every call"]
     return []
+
+
+# -- mini-batches --------------------------------------------------------------------------------
+@register("mini_batches")
+def check_mini_batches(key: str, got: dict, inputs: dict) -> list[str]:
+    """random_mini_batches(X, Y, mini_batch_size) -> [(mini_batch_X, mini_batch_Y), ...]: full batches then one
+    smaller, every example exactly once with its own label, in a shuffled order."""
+    X, Y, size = inputs["X"], inputs["Y"], int(inputs["mini_batch_size"])
+    n_x, m = X.shape
+    count = -(-m // size)
+    sizes = [size] * (m // size) + ([m % size] if m % size else [])
+    found = sum(1 for name in got if name.count("/") == 2 and name.endswith("/0"))
+    if found != count:
+        return [f"with m = {m} and mini_batch_size = {size} there should be {count} mini-batches "
+                f"({m // size} of {size}" + (f" and a last one of {m % size})" if m % size else ")") +
+                f"; got {found}" + (" (no empty last batch when size divides m)" if found == count + 1 else "")]
+    where_of = {tuple(np.round(X[:, j], 12)) + (int(Y[0, j]),): j for j in range(m)}
+    order: list[int] = []
+    for k, expected in enumerate(sizes):
+        X_k, Y_k = got.get(f"{key}/{k}/0"), got.get(f"{key}/{k}/1")
+        if X_k is None or Y_k is None:
+            return [f"mini-batch {k} should be a pair (mini_batch_X, mini_batch_Y)"]
+        if X_k.shape != (n_x, expected) or Y_k.shape != (1, expected):
+            return [f"mini-batch {k} should hold X of shape {(n_x, expected)} and Y of shape {(1, expected)}; got "
+                    f"{X_k.shape} and {Y_k.shape}" + (" (the last, smaller batch holds what is left over)"
+                                                      if k == len(sizes) - 1 and expected != size else "")]
+        for j in range(expected):
+            index = where_of.get(tuple(np.round(X_k[:, j], 12)) + (int(Y_k[0, j]),))
+            if index is None:
+                return [f"mini-batch {k} holds an example that is not in X with that label: shuffle X and Y with "
+                        f"the same permutation"]
+            order.append(index)
+    if sorted(order) != list(range(m)):
+        return ["some examples appear twice and others not at all: each example belongs to exactly one mini-batch"]
+    if m > 20 and order == list(range(m)):
+        return ["the examples keep their original order: shuffle them (one permutation of the columns) first"]
+    return []
