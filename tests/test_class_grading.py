@@ -161,8 +161,11 @@ def test_an_interrupted_run_resumes_without_losing_or_regrading(tmp_path, graded
 
 def _interrupt_after(course: Path, committed: int, sig: int) -> None:
     """Start idnn-grade and send it `sig` once `committed` submissions are in the journal."""
+    # Start the grader with Ctrl-C handled as in a terminal, even when this test runs in a background job
+    # (a shell starts those with SIGINT ignored, and the grader would inherit that).
     process = subprocess.Popen([str(BIN / "idnn-grade"), "--jobs", "2", "--no-feedback"], cwd=course,
-                               env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while len(_journal_lines(course)) < committed and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
