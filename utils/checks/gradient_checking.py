@@ -11,21 +11,7 @@
 import numpy as np
 
 from .. import gradcheck
-from . import passed
-
-
-def _numerical_gradient(f, array: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """d f() / d array, by nudging each entry of `array` in place (f reads the array)."""
-    grad = np.zeros_like(array, dtype=np.float64)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + h
-        plus = f()
-        array[index] = saved - h
-        minus = f()
-        array[index] = saved
-        grad[index] = (plus - minus) / (2 * h)
-    return grad
+from . import numerical_gradient, passed
 
 
 def check_1d(forward_propagation_1d, backward_propagation_1d) -> None:
@@ -109,7 +95,7 @@ def check_l2(l2_penalty, l2_penalty_gradients) -> None:
     assert set(gradients) == {"dW1", "dW2"}, f"l2_penalty_gradients should return dW1 and dW2 only; got {sorted(gradients)}."
     for l in (1, 2):
         W = parameters[f"W{l}"]
-        numerical = _numerical_gradient(lambda: l2_penalty(parameters, lambd, m), W)
+        numerical = numerical_gradient(lambda: l2_penalty(parameters, lambd, m), W)
         assert np.allclose(gradients[f"dW{l}"], numerical, rtol=1e-5, atol=1e-8), (
             f"dW{l} from l2_penalty_gradients disagrees with the numerical gradient of l2_penalty "
             f"(first entries {np.ravel(gradients[f'dW{l}'])[:3]} against {np.ravel(numerical)[:3]}). "
