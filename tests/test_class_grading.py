@@ -16,7 +16,7 @@ import pytest
 from idnn.autograde.runner import JOURNAL, read_journal
 from idnn.autograde.sandbox import bwrap_command
 
-from .conftest import (ASSIGNMENTS, BIN, REPO, idnn_grade, make_course, nbgrader, released_course_with_samples,
+from .conftest import (BIN, QUICK_ASSIGNMENTS, REPO, idnn_grade, make_course, nbgrader, released_course_with_samples,
                        scores_of, tool_env)
 from .samples import initialization as samples
 from .samples.generate import assignment_module, build
@@ -131,15 +131,15 @@ def test_grading_refuses_without_bubblewrap_unless_told(tmp_path):
 # -- parallel, resumable ---------------------------------------------------------------------------
 
 def test_parallel_grades_equal_sequential_grades(tmp_path, graded_course):
-    course = released_course_with_samples(tmp_path / "course")
+    course = released_course_with_samples(tmp_path / "course", assignments=QUICK_ASSIGNMENTS)
     idnn_grade("--jobs", "1", "--no-feedback", cwd=course)
-    for assignment in ASSIGNMENTS:
+    for assignment in QUICK_ASSIGNMENTS:
         assert scores_of(course, assignment) == scores_of(graded_course, assignment)
 
 
 def test_an_interrupted_run_resumes_without_losing_or_regrading(tmp_path, graded_course):
-    course = released_course_with_samples(tmp_path / "course")
-    everyone = sorted((a, s.student) for a in ASSIGNMENTS for s in assignment_module(a).SAMPLES)
+    course = released_course_with_samples(tmp_path / "course", assignments=QUICK_ASSIGNMENTS)
+    everyone = sorted((a, s.student) for a in QUICK_ASSIGNMENTS for s in assignment_module(a).SAMPLES)
     total = len(everyone)
 
     _interrupt_after(course, committed=2, sig=signal.SIGINT)
@@ -155,7 +155,7 @@ def test_an_interrupted_run_resumes_without_losing_or_regrading(tmp_path, graded
     assert f"{len(after_kill)} unchanged since the last run, skipped" in finished.stderr
     graded = sorted((entry["assignment"], entry["student"]) for entry in _journal_lines(course))
     assert graded == everyone, "a submission was lost or graded twice"
-    for assignment in ASSIGNMENTS:
+    for assignment in QUICK_ASSIGNMENTS:
         assert scores_of(course, assignment) == scores_of(graded_course, assignment)
 
 

@@ -6,9 +6,8 @@ import pytest
 
 from idnn.checks import initialization as checks
 
-from .conftest import CORE_SAMPLES, REPO, functions, notebook_functions, run_lesson, scores_of
+from .conftest import REPO, functions, notebook_functions, run_lesson
 from .samples import initialization as samples
-from .samples.model import SOLUTION
 
 pytestmark = pytest.mark.week1
 
@@ -132,13 +131,3 @@ WRONG_CASES = [(name, label, body, message) for name, cases in WRONG.items() for
 def test_visible_check_fails_a_wrong_answer_and_says_why(name, label, body, message):
     with pytest.raises(AssertionError, match=message):
         run_check(name, _loop(name, body))
-
-
-# -- autograding -----------------------------------------------------------------------------------
-
-@pytest.mark.grading
-@pytest.mark.parametrize("student", CORE_SAMPLES)
-def test_plain_nbgrader_autograde_uses_the_outside_verdicts(nbgrader_course, student):
-    sample = {s.student: s for s in samples.SAMPLES}[student]
-    expected = {test: float(sample.expected.get(test, 0)) for test in samples.ALL_TESTS}
-    assert scores_of(nbgrader_course)[student] == expected
