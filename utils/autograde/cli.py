@@ -105,11 +105,16 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     overrides = {"Sandbox": {"allow_unsandboxed": True}} if args.unsandboxed else {}
+    sandbox = Sandbox(config=load_config(course, overrides))
     try:
-        Sandbox(config=load_config(course, overrides)).use_bwrap()
+        sandboxed = sandbox.use_bwrap()
     except SandboxUnavailable as error:
         print(error, file=sys.stderr)
         return 2
+    if not sandboxed:
+        why = (f"{sandbox.bwrap} not found, and --unsandboxed allows that" if sandbox.enabled
+               else "the sandbox is turned off (Sandbox.enabled = False)")
+        print(f"warning: grading WITHOUT a sandbox: {why}; student code runs with your permissions.", file=sys.stderr)
     assignments = args.assignment or assignments_in_gradebook(course)
     summary = run(course, assignments, jobs=args.jobs, force=args.force, config_overrides=overrides,
                   progress=Progress(jobs=args.jobs))
