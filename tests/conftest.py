@@ -89,15 +89,16 @@ def graded_course(tmp_path_factory) -> Path:
     return course
 
 
-CORE_SAMPLES = ("perfect", "blank", "alternative", "partial", "cheater")
+# Full marks, partial marks and a cheat: what plain `nbgrader autograde` must score exactly as idnn-grade does.
+PLAIN_SAMPLES = ("perfect", "partial", "cheater")
 
 
 @pytest.fixture(scope="session")
 def nbgrader_course(tmp_path_factory) -> Path:
-    """The core samples graded by plain `nbgrader autograde`, which nbgrader_config.py configures."""
+    """PLAIN_SAMPLES of every assignment graded by plain `nbgrader autograde`, which nbgrader_config.py configures."""
     course = released_course_with_samples(tmp_path_factory.mktemp("plain") / "course")
     for folder in (course / "submitted").iterdir():
-        if folder.name not in CORE_SAMPLES:
+        if folder.name not in PLAIN_SAMPLES:
             shutil.rmtree(folder)
     for assignment in ASSIGNMENTS:
         nbgrader("autograde", assignment, "--force", cwd=course)

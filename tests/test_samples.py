@@ -4,7 +4,7 @@ import pytest
 
 from idnn.autograde.runner import read_journal
 
-from .conftest import ASSIGNMENTS, CORE_SAMPLES, scores_of
+from .conftest import ASSIGNMENTS, PLAIN_SAMPLES, scores_of
 from .samples.generate import assignment_module
 
 pytestmark = pytest.mark.grading
@@ -28,11 +28,11 @@ def test_each_sample_earns_exactly_its_expected_points(graded_course, assignment
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_plain_nbgrader_autograde_uses_the_outside_verdicts(nbgrader_course, assignment):
-    """`nbgrader autograde` alone (no idnn-grade) gives the core samples the same exact points."""
+    """`nbgrader autograde` alone (no idnn-grade) gives full, partial and cheating samples their exact points."""
     module = assignment_module(assignment)
     scores = scores_of(nbgrader_course, assignment)
-    assert set(CORE_SAMPLES) <= set(scores), f"not graded: {set(CORE_SAMPLES) - set(scores)}"
-    for sample in (s for s in module.SAMPLES if s.student in CORE_SAMPLES):
+    assert set(PLAIN_SAMPLES) <= set(scores), f"not graded: {set(PLAIN_SAMPLES) - set(scores)}"
+    for sample in (s for s in module.SAMPLES if s.student in PLAIN_SAMPLES):
         assert scores[sample.student] == {test: float(sample.expected.get(test, 0)) for test in module.ALL_TESTS}, \
             sample.student
 
