@@ -13,12 +13,16 @@ ALL_SAMPLES = [(assignment, sample) for assignment in ASSIGNMENTS for sample in 
 IDS = [f"{assignment}-{sample.student}" for assignment, sample in ALL_SAMPLES]
 
 
+def expected_scores(assignment: str, sample) -> dict[str, float]:
+    """The points the sample should earn on each of the assignment's test cells (0 where it expects none)."""
+    return {test: float(sample.expected.get(test, 0)) for test in assignment_module(assignment).ALL_TESTS}
+
+
 @pytest.mark.parametrize("assignment, sample", ALL_SAMPLES, ids=IDS)
 def test_each_sample_earns_exactly_its_expected_points(graded_course, assignment, sample):
     scores = scores_of(graded_course, assignment)
     assert sample.student in scores, f"{sample.student} was not graded"
-    tests = assignment_module(assignment).ALL_TESTS
-    assert scores[sample.student] == {test: float(sample.expected.get(test, 0)) for test in tests}
+    assert scores[sample.student] == expected_scores(assignment, sample)
     failure = read_journal(graded_course)[(assignment, sample.student)]["failure"]
     if sample.failure:
         assert sample.failure in (failure or ""), f"recorded reason: {failure!r}"
@@ -29,12 +33,11 @@ def test_each_sample_earns_exactly_its_expected_points(graded_course, assignment
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_plain_nbgrader_autograde_uses_the_outside_verdicts(nbgrader_course, assignment):
     """`nbgrader autograde` alone (no idnn-grade) gives full, partial and cheating samples their exact points."""
-    module = assignment_module(assignment)
     scores = scores_of(nbgrader_course, assignment)
     assert set(PLAIN_SAMPLES) <= set(scores), f"not graded: {set(PLAIN_SAMPLES) - set(scores)}"
-    for sample in (s for s in module.SAMPLES if s.student in PLAIN_SAMPLES):
-        assert scores[sample.student] == {test: float(sample.expected.get(test, 0)) for test in module.ALL_TESTS}, \
-            sample.student
+    for sample in assignment_module(assignment).SAMPLES:
+        if sample.student in PLAIN_SAMPLES:
+            assert scores[sample.student] == expected_scores(assignment, sample), sample.student
 
 
 @pytest.mark.parametrize("assignment, sample", ALL_SAMPLES, ids=IDS)
