@@ -109,8 +109,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                     "--cpu", str(limits.cpu_seconds), "--memory", str(limits.memory_bytes),
                     "--processes", str(limits.processes), "--file-size", str(limits.file_bytes),
                     "--open-files", str(limits.open_files), "--"]
-        return bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir,
-                             self._sandbox_env()) + launcher + kernel
+        tether = [sys.executable, "-m", "idnn.autograde.tethered", str(os.getpid()), "--"]
+        return tether + bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir,
+                                      self._sandbox_env()) + launcher + kernel
 
     def _sandbox_env(self) -> dict[str, str]:
         env = {
