@@ -14,7 +14,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
                                     SaveAutoGrades)
 
-from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute, RestoreHiddenTests
+from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute, RefuseLinks, RestoreHiddenTests
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -25,6 +25,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 c.Autograde.sanitize_preprocessors = [
+    RefuseLinks,
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,

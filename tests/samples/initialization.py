@@ -233,3 +233,39 @@ attempt("connect to loopback", lambda: socket.create_connection(("127.0.0.1", {p
 
 #: In an adversarial answer, replaced by the reference solution of that cell.
 SOLUTION_PLACEHOLDER = "# <solution follows>\n"
+
+
+# -- links in the submission folder: refused, never followed -------------------------------------------
+
+def _read_solution(path: str, function: str) -> str:
+    """A cell that execs `function`'s solution out of the notebook at `path` (works only if the grader follows links)."""
+    return f"""
+import json
+_cells = json.load(open({path!r}))["cells"]
+exec(next("".join(c["source"]) for c in _cells if "def {function}(" in "".join(c["source"])))
+"""
+
+
+def _plant_links(folder: Path) -> None:
+    """Links to the instructor's source notebook and to a classmate's, a hard link, a named pipe, a linked timestamp."""
+    import os
+
+    course = folder.parents[2]
+    source = course / "source" / ASSIGNMENT / NB_FILE
+    (folder / "answers.ipynb").symlink_to(source)
+    (folder / "classmate.ipynb").symlink_to(Path("..") / ".." / "perfect" / ASSIGNMENT / NB_FILE)
+    os.link(source, folder / "hard.ipynb")
+    os.mkfifo(folder / "pipe")
+    (folder / "timestamp.txt").symlink_to("/etc/hostname")
+
+
+SAMPLES += [
+    Sample("linker", "links to the source notebook (symbolic and hard) and to a classmate's, a named pipe and a "
+           "linked timestamp; three answers read their solutions through the links. Links are refused, never "
+           "followed: zeros and random (honest) count, the three others fail",
+           answers={"init_zeros": SOLUTION, "init_random": SOLUTION,
+                    "init_he": _read_solution("hard.ipynb", "initialize_parameters_he"),
+                    "init_xavier": _read_solution("classmate.ipynb", "initialize_parameters_xavier"),
+                    "init_glorot": _read_solution("answers.ipynb", "initialize_parameters_glorot")},
+           expected={"test_init_zeros": 2, "test_init_random": 2}, damage=_plant_links),
+]

@@ -34,6 +34,7 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
 from .reference import is_test_cell, reference_probes
 from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager
+from .staging import stage
 from .verdicts import Verdict, judge
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -66,6 +67,49 @@ def _released_source(source_cell) -> str:
     return released.source
 
 
+class RefuseLinks(NbGraderPreprocessor):
+    """First of the sanitizing preprocessors: a submission may hold only regular files and folders.
+
+    idnn-grade stages each submission that way before nbgrader sees it (staging.py), so this finds
+    nothing there. Plain `nbgrader autograde` reads submitted/ itself and copies its other files into
+    autograded/ following links; this refuses to grade a notebook that is not a regular file, and
+    deletes from autograded/ whatever nbgrader copied from a link, pipe or outside hard link, before
+    any of the student's code runs.
+    """
+
+    def preprocess(self, nb, resources):
+        submitted = Path((resources.get("metadata") or {}).get("path") or ".")
+        info = resources["nbgrader"]
+        notebook = submitted / f"{info['notebook']}.ipynb"
+        if notebook.is_symlink() or not notebook.is_file():
+            raise RuntimeError(f"{notebook.name} is not a regular file (a link?): refusing to grade it")
+        coursedir = CourseDirectory(config=self.config)
+        autograded = Path(coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"]))
+        staged = Path(tempfile.mkdtemp(prefix="idnn-links-"))
+        try:
+            notes = stage(submitted, staged, skip=lambda path: True)  # reads nothing: only what would be refused
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+        for refusal in notes:
+            self.log.warning("%s", refusal)
+            copied = autograded / refusal.path
+            if copied.is_file() or copied.is_symlink():
+                copied.unlink()
+        return nb, resources
+
+
+#: Why kernels of this process could not start, for idnn-grade's worker to read (it retries such submissions).
+kernel_start_failures: list[str] = []
+
+
+class KernelNeverAnswered(Exception):
+    """The kernel died or hung before it answered its first request (nothing of the notebook ran)."""
+
+
+class KernelStartFailed(RuntimeError):
+    """Every attempt to start the kernel failed: the grading machine's problem, never a zero for the student."""
+
+
 class ProbedExecute(Execute):
     """nbgrader's Execute, sandboxed, with a grading seed and results directory for the probes.
 
@@ -75,35 +119,78 @@ class ProbedExecute(Execute):
     notebook goes on to be graded with what had run.
     """
 
+    #: A kernel that fails before it ever answered is the machine's fault, not the student's: start it again.
+    kernel_start_attempts = 3
+
     def preprocess(self, nb, resources, km=None):
         self._sandbox = Sandbox(parent=self)
         self._use_bwrap = self._sandbox.use_bwrap()
         run_dir = Path(tempfile.mkdtemp(prefix="idnn-grade-"))
-        probe_dir, socket_dir, workdir = run_dir / "probe", run_dir / "sockets", run_dir / "submission"
-        probe_dir.mkdir()
-        socket_dir.mkdir()
-        notebook_dir = (resources.get("metadata") or {}).get("path") or "."
-        shutil.copytree(notebook_dir, workdir, ignore=shutil.ignore_patterns("*.ipynb"))
         seed = secrets.randbelow(2**31 - 1)
-        run = {"probe_dir": str(probe_dir), "run_dir": str(run_dir), "seed": seed, "failure": None,
+        run = {"probe_dir": str(run_dir / "probe"), "run_dir": str(run_dir), "seed": seed, "failure": None,
                "sandboxed": self._use_bwrap}
         resources["idnn"] = run
-        self._run, self._workdir, self._socket_dir = run, workdir, socket_dir
-        self._probe_env = {PROBE_DIR_ENV: PROBE_DIR if self._use_bwrap else str(probe_dir),
+        self._run = run
+        self._probe_env = {PROBE_DIR_ENV: PROBE_DIR if self._use_bwrap else run["probe_dir"],
                            PROBE_SEED_ENV: str(seed)}
-        self._output_bytes, self._output_truncated = 0, False
+        notebook_dir = Path((resources.get("metadata") or {}).get("path") or ".")
+        errors = []
+        for attempt in range(1, self.kernel_start_attempts + 1):
+            self._fresh_run_folders(run_dir, notebook_dir)
+            try:
+                return self._execute_once(nb, resources, km)
+            except KernelNeverAnswered as error:
+                errors.append(str(error.__cause__ or error))
+                self.log.warning("kernel start failed (attempt %d of %d): %s", attempt, self.kernel_start_attempts,
+                                 errors[-1])
+        shutil.rmtree(run_dir, ignore_errors=True)
+        failure = (f"the sandboxed kernel could not be started ({self.kernel_start_attempts} attempts; last: "
+                   f"{errors[-1]}). This is a problem of the grading machine, not of the submission: rerun the grader.")
+        kernel_start_failures.append(failure)
+        raise KernelStartFailed(failure)
+
+    def _fresh_run_folders(self, run_dir: Path, notebook_dir: Path) -> None:
+        """An empty results folder, a socket folder and a private copy of the submission's files (no notebooks)."""
+        for name in ("probe", "sockets", "submission"):
+            shutil.rmtree(run_dir / name, ignore_errors=True)
+        (run_dir / "probe").mkdir()
+        (run_dir / "sockets").mkdir()
+        # Regular files only, links never followed: see staging.py.
+        notes = stage(notebook_dir, run_dir / "submission", skip=lambda path: path.suffix == ".ipynb")
+        for refusal in notes:
+            self.log.warning("%s", refusal)
+        self._workdir, self._socket_dir = run_dir / "submission", run_dir / "sockets"
+
+    def _execute_once(self, nb, resources, km):
+        run = self._run
+        self._output_bytes, self._output_truncated, self._kernel_answered = 0, False, False
+        self.km, self.kc, self._lease = km, None, None
         watchdog = threading.Timer(self._sandbox.notebook_seconds, self._kill_kernel,
                                    args=(f"the notebook ran longer than {self._sandbox.notebook_seconds} s",))
         watchdog.daemon = True
         watchdog.start()
         try:
             return super().preprocess(nb, resources, km=km)
-        except (DeadKernelError, CellTimeoutError, TimeoutError, RuntimeError) as error:
+        except Exception as error:
+            if not self._kernel_answered and run["failure"] is None:
+                raise KernelNeverAnswered() from error
+            if not isinstance(error, (DeadKernelError, CellTimeoutError, TimeoutError, RuntimeError)):
+                raise
             run["failure"] = run["failure"] or f"the kernel stopped ({type(error).__name__}: {error})"
             self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student", "?"), run["failure"])
             return self.nb, resources
         finally:
             watchdog.cancel()
+            if self._lease is not None:  # the kernel is gone (nbclient stopped it): its uid is free again
+                self._lease.release()
+                self._lease = None
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        self._kernel_answered = True  # from here on, whatever happens is the notebook's doing
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def create_kernel_manager(self):
         if not self._use_bwrap:
@@ -112,6 +199,7 @@ class ProbedExecute(Execute):
         self.km = SandboxedKernelManager(sandbox=self._sandbox, workdir=self._workdir,
                                          probe_dir=Path(self._run["probe_dir"]), socket_dir=self._socket_dir,
                                          extra_env=self._probe_env, kernel_name=kernel_name, config=self.config)
+        self._lease = self.km.uid_lease
         return self.km
 
     async def async_start_new_kernel(self, **kwargs):

@@ -15,10 +15,10 @@ the others are graded as usual.
 """
 
 import ctypes
-import hashlib
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import signal
 import tempfile
@@ -31,8 +31,11 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
+from traitlets import Integer
+from traitlets.config import LoggingConfigurable
 
 from .course import gradebook_url, load_config
+from .staging import fingerprint, read_small_text, shown, stage
 
 JOURNAL = ".journal.jsonl"
 
@@ -40,6 +43,16 @@ JOURNAL = ".journal.jsonl"
 warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
 # A test cell that nbgrader puts back (the student deleted it) has no cell id; nbformat warns about it.
 warnings.filterwarnings("ignore", message="Cell is missing an id field")
+
+
+class Grader(LoggingConfigurable):
+    """Settings of the class grader's own processes (c.Grader.<name> in nbgrader_config.py)."""
+
+    worker_memory_bytes = Integer(4 * 2**30, help="Address space of each grading worker (nbgrader, the "
+                                  "reference run, reading results), in bytes. A worker past it fails the "
+                                  "submission it was grading, not its classmates'.").tag(config=True)
+    attempts = Integer(2, help="How many times a submission is tried when its worker crashed or its kernel "
+                       "never started, before it is reported as not graded.").tag(config=True)
 
 
 @dataclass
@@ -57,6 +70,7 @@ class Outcome:
     failure: str | None = None  # why the submission could not be graded normally
     notes: list[str] = field(default_factory=list)  # what was noticed and worked around
     hidden_failures: dict[str, list[str]] = field(default_factory=dict)  # grade_id -> problems
+    infrastructure: bool = False  # the failure is the grading machine's (a kernel that never started): retry
 
     @property
     def total(self) -> float:
@@ -65,22 +79,13 @@ class Outcome:
 
 # -- what to grade -----------------------------------------------------------------------------
 
-def fingerprint(folder: Path) -> str:
-    """sha256 over the names and bytes of every file of a submission."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def submissions(course: Path, assignment: str) -> list[tuple[str, Path]]:
     """(student, folder) of every submission of `assignment` in submitted/, sorted by student."""
     root = course / "submitted"
     if not root.is_dir():
         return []
     return [(student.name, student / assignment) for student in sorted(root.iterdir())
-            if (student / assignment).is_dir()]
+            if (student / assignment).is_dir() or (student / assignment).is_symlink()]
 
 
 def read_journal(course: Path) -> dict[tuple[str, str], dict]:
@@ -111,11 +116,15 @@ def _append_journal(course: Path, outcome: Outcome) -> None:
 _worker: dict = {}
 
 
-def _init_worker(counter, course: str, snapshot: str) -> None:
-    """Runs once in each worker: die with the grader, take a worker number, copy the gradebook."""
+def _init_worker(counter, course: str, snapshot: str, memory_bytes: int) -> None:
+    """Runs once in each worker: die with the grader, limit its memory, take a worker number, copy the gradebook."""
     libc = ctypes.CDLL(None)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: if the grader is killed, so are we (and our kernels)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
+    # Only the soft limit: the sandbox launcher sets the kernel's own limits, up to the hard one.
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if memory_bytes and (hard == resource.RLIM_INFINITY or memory_bytes <= hard):
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, hard))
     with counter.get_lock():
         slot = counter.value
         counter.value += 1
@@ -128,19 +137,22 @@ def _init_worker(counter, course: str, snapshot: str) -> None:
 
 def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides: dict) -> Outcome:
     """Grade one submission in this worker with nbgrader's Autograde; never raises for a bad submission."""
+    from .preprocessors import kernel_start_failures
+
     course, scratch = _worker["course"], _worker["scratch"]
     outcome = Outcome(assignment, student, fingerprint_)
     start = time.perf_counter()
     staged_root = scratch / "submitted"
     shutil.rmtree(staged_root, ignore_errors=True)
     staged = staged_root / student / assignment
-    shutil.copytree(course / "submitted" / student / assignment, staged)
+    kernel_start_failures.clear()
     try:
         with Gradebook(_worker["db_url"]) as gb:
             source_notebooks = gb.find_assignment(assignment).notebooks
             notebooks = [nb.name for nb in source_notebooks]
             outcome.max_scores = {cell.name: cell.max_score for nb in source_notebooks for cell in nb.grade_cells}
-        problem = _prepare(staged, notebooks, outcome)
+        problem = _stage(course / "submitted" / student / assignment, staged, outcome)
+        problem = problem or _prepare(staged, notebooks, outcome)
         if problem is None:
             _run_nbgrader(course, staged_root, assignment, student, config_overrides, outcome)
     except Exception as error:  # a grader bug or an unforeseen input: record it, keep grading the class
@@ -148,11 +160,24 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
     else:
         if problem is not None:
             outcome.failure = problem
+    if kernel_start_failures:  # the machine's fault: the caller tries again, and never records a zero for it
+        outcome.failure, outcome.infrastructure = kernel_start_failures[-1], True
     if outcome.failure:
         outcome.scores = {name: 0.0 for name in outcome.max_scores}
         outcome.manual = {name: False for name in outcome.max_scores}
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def _stage(submitted: Path, staged: Path, outcome: Outcome) -> str | None:
+    """Copy the submission's regular files and folders into `staged` (staging.py); note what was refused."""
+    try:
+        refusals = stage(submitted, staged)
+    except OSError as error:
+        return (f"the submission folder could not be read ({type(error).__name__}: {error.strerror}); it must be "
+                f"a folder of regular files, not a link")
+    outcome.notes += [str(refusal) for refusal in refusals]
+    return None
 
 
 def _prepare(staged: Path, notebooks: list[str], outcome: Outcome) -> str | None:
@@ -244,25 +269,27 @@ def commit(course: Path, db_url: str, outcome: Outcome) -> None:
 
 
 def _timestamp(folder: Path):
+    """The submission's timestamp.txt as a UTC datetime, or None when it is absent, a link or unreadable."""
     from nbgrader.utils import parse_utc
 
-    path = folder / "timestamp.txt"
-    if path.is_file():
-        try:
-            return parse_utc(path.read_text().strip())
-        except ValueError:
-            return None
-    return None
+    text = read_small_text(folder / "timestamp.txt", limit=200)  # never follows a link
+    if not text or not text.strip():
+        return None
+    try:
+        return parse_utc(text.strip())
+    except Exception:  # noqa: BLE001 - the student wrote this file: any parse failure means no timestamp
+        return None
 
 
 # -- the run ------------------------------------------------------------------------------------
 
 @dataclass
 class RunSummary:
-    outcomes: list[Outcome]
+    outcomes: list[Outcome]  # committed to the gradebook and the journal
     skipped: int
     interrupted: bool
     seconds: float
+    not_graded: list[Outcome] = field(default_factory=list)  # the machine failed them: not recorded, rerun
 
 
 def run(course: Path, assignments: list[str], jobs: int | None = None, force: bool = False,
@@ -271,66 +298,129 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
     course = course.resolve()
     db_url = gradebook_url(course)
     _check_assignments(db_url, assignments)
+    settings = Grader(config=load_config(course, config_overrides))
     journal = {} if force else read_journal(course)
     todo, skipped = [], 0
     for assignment in assignments:
         for student, folder in submissions(course, assignment):
-            digest = fingerprint(folder)
+            try:
+                digest = fingerprint(folder)
+            except OSError as error:  # e.g. the folder is a link: staging refuses it and says so
+                digest = f"unreadable: {type(error).__name__}"
             if journal.get((assignment, student), {}).get("fingerprint") == digest:
                 skipped += 1
             else:
                 todo.append((assignment, student, digest))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     start = time.perf_counter()
-    outcomes: list[Outcome] = []
-    interrupted = False
+    summary = RunSummary([], skipped, False, 0.0)
     if progress:
         progress.start(len(todo), skipped)
     with tempfile.TemporaryDirectory(prefix="idnn-grading-") as scratch:
         snapshot = Path(scratch) / "gradebook-snapshot.db"
         shutil.copy(course / "gradebook.db", snapshot)
+        pool = _Pool(jobs, (str(course), str(snapshot), settings.worker_memory_bytes))
         try:
-            _grade_all(course, db_url, snapshot, todo, jobs, config_overrides or {}, outcomes, progress)
+            _grade_all(course, db_url, pool, todo, config_overrides or {}, settings.attempts, summary, progress)
         except KeyboardInterrupt:
-            interrupted = True
+            summary.interrupted = True
+        finally:
+            pool.shutdown()
     if progress:
-        progress.finish(interrupted)
-    return RunSummary(outcomes, skipped, interrupted, time.perf_counter() - start)
+        progress.finish(summary.interrupted)
+    summary.seconds = time.perf_counter() - start
+    return summary
 
 
-def _grade_all(course, db_url, snapshot, todo, jobs, overrides, outcomes, progress) -> None:
-    context = multiprocessing.get_context("spawn")
-    counter = context.Value("i", 0)
-    pending = list(todo)
+class _Pool:
+    """Worker processes that grade submissions; a crashed pool is replaced, one of `size` or of one."""
+
+    def __init__(self, size: int, initargs: tuple):
+        self.size, self.initargs = size, initargs
+        self.context = multiprocessing.get_context("spawn")
+        self.counter = self.context.Value("i", 0)
+        self.executors: dict[int, ProcessPoolExecutor] = {}
+
+    def get(self, size: int) -> ProcessPoolExecutor:
+        if size not in self.executors:
+            self.executors[size] = ProcessPoolExecutor(size, mp_context=self.context, initializer=_init_worker,
+                                                       initargs=(self.counter, *self.initargs))
+        return self.executors[size]
+
+    def discard(self, size: int, wait: bool = False) -> None:
+        executor = self.executors.pop(size, None)
+        if executor is not None:
+            executor.shutdown(wait=wait, cancel_futures=True)
+
+    def shutdown(self, kill: bool = False) -> None:
+        for size in list(self.executors):
+            if kill:
+                _stop_workers(self.executors[size])
+            self.discard(size, wait=not kill)
+
+
+def _grade_all(course, db_url, pool: _Pool, todo, overrides, attempts_allowed, summary, progress) -> None:
+    """Grade `todo`, at most pool.size at a time, committing each outcome as it arrives.
+
+    When a worker dies (killed, out of memory) every submission in flight fails with BrokenProcessPool,
+    and nobody can tell which one killed it. Those submissions become suspects and are graded again one
+    at a time, alone in a pool of one worker: a suspect that crashes that pool too is the culprit, and
+    only it is recorded as failed. A kernel that never started is the machine's fault: tried again, and
+    if it still fails, reported as not graded (neither recorded as a zero nor journaled, so a rerun
+    grades it).
+    """
+    queue = list(todo)
+    suspects: list[tuple[str, str, str]] = []
     attempts: dict[tuple[str, str], int] = {}
-    while pending:
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(counter, str(course), str(snapshot))) as pool:
-            futures = {pool.submit(grade_one, a, s, d, overrides): (a, s, d) for a, s, d in pending}
-            pending = []
-            try:
-                while futures:
-                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        assignment, student, digest = futures.pop(future)
-                        try:
-                            outcome = future.result()
-                        except BrokenProcessPool:
-                            # A worker died (not a kernel: the grader's own process). Try once more.
-                            attempts[(assignment, student)] = attempts.get((assignment, student), 0) + 1
-                            if attempts[(assignment, student)] < 2:
-                                pending.append((assignment, student, digest))
-                                continue
-                            outcome = Outcome(assignment, student, digest, failure="the grading worker crashed twice")
-                        commit(course, db_url, outcome)
-                        outcomes.append(outcome)
-                        if progress:
-                            progress.advance(outcome)
-            except KeyboardInterrupt:
-                for future in futures:
-                    future.cancel()
-                _stop_workers(pool)
-                raise
+    in_flight: dict = {}
+    try:
+        while queue or suspects or in_flight:
+            alone = bool(suspects) and not in_flight
+            size = 1 if alone else pool.size
+            if not alone and size != 1:
+                pool.discard(1, wait=True)  # the suspects are done: no idle worker kept for them
+            executor = pool.get(size)
+            while (suspects if alone else queue) and len(in_flight) < size:
+                item = (suspects if alone else queue).pop(0)
+                in_flight[executor.submit(grade_one, *item, overrides)] = item
+            if not in_flight:
+                continue
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                assignment, student, digest = item = in_flight.pop(future)
+                key = (assignment, student)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if not alone:
+                        suspects.append(item)  # maybe it, maybe a classmate in flight: find out alone
+                        continue
+                    outcome = Outcome(assignment, student, digest, failure=(
+                        "the grading worker crashed while grading this submission alone (it ran out of memory "
+                        "or was killed): nothing of it could be graded"))
+                if outcome.infrastructure:
+                    attempts[key] = attempts.get(key, 0) + 1
+                    if attempts[key] < attempts_allowed:
+                        queue.append(item)
+                        continue
+                    summary.not_graded.append(outcome)
+                else:
+                    commit(course, db_url, outcome)
+                    summary.outcomes.append(outcome)
+                if progress:
+                    progress.advance(outcome)
+            if broken:
+                # The other futures of a broken pool fail the same way: collect them as suspects too.
+                for future in list(in_flight):
+                    suspects.append(in_flight.pop(future))
+                pool.discard(size)
+    except KeyboardInterrupt:
+        for future in in_flight:
+            future.cancel()
+        pool.shutdown(kill=True)
+        raise
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

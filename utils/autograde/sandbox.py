@@ -20,9 +20,11 @@ Limits are configured in nbgrader_config.py, e.g. ``c.Sandbox.memory_bytes = 2 *
 The per-cell time limit is nbgrader's own ``c.Execute.timeout``.
 """
 
+import fcntl
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -61,8 +63,10 @@ class Sandbox(LoggingConfigurable):
     output_bytes = Integer(2 * 2**20, help="Output kept per notebook, in bytes; the kernel is stopped "
                            "at four times this.").tag(config=True)
     notebook_seconds = Integer(900, help="Wall-clock time for the whole notebook, in seconds.").tag(config=True)
-    uid = Integer(61000, help="User id of sandboxed kernels when grading as root (each grading "
-                  "worker adds its worker number).").tag(config=True)
+    uid = Integer(61000, help="First user id for sandboxed kernels when grading as root: each running "
+                  "kernel leases one of uid .. uid + uids - 1 of its own.").tag(config=True)
+    uids = Integer(1000, help="How many user ids sandboxed kernels may lease (kernels running at once, "
+                   "over every grader on this machine).").tag(config=True)
 
     def use_bwrap(self) -> bool:
         """True to sandbox; False to run unsandboxed (only when allowed). Raises SandboxUnavailable."""
@@ -76,9 +80,62 @@ class Sandbox(LoggingConfigurable):
         raise SandboxUnavailable(INSTALL_HINT)
 
 
-def worker_uid(base: int) -> int:
-    """The uid for kernels started by this process: base plus the grading worker's number."""
-    return base + int(os.environ.get("IDNN_WORKER", "0"))
+LEASE_DIR = Path("/run/idnn-sandbox-uids")
+
+
+class UidLease:
+    """One user id, held by one running kernel, whatever else runs on the machine.
+
+    The process limit (RLIMIT_NPROC) counts every process and thread of a uid, system-wide, so two
+    kernels sharing a uid share one limit: a busy grader next door could make this kernel fail to
+    start. Each kernel therefore leases a uid of its own: an exclusive flock on LEASE_DIR/<uid>.lock
+    (a root-only folder), which the kernel's grading process holds until the kernel is gone and the
+    operating system releases if that process dies. A uid that still has processes is skipped.
+    """
+
+    def __init__(self, base: int, count: int, wait_seconds: float = 120.0):
+        self._fd = None
+        LEASE_DIR.mkdir(mode=0o700, exist_ok=True)
+        if LEASE_DIR.is_symlink() or LEASE_DIR.stat().st_uid != 0:
+            raise RuntimeError(f"{LEASE_DIR} is not a root-owned folder; refusing to lease sandbox uids from it")
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            busy = _uids_with_processes()
+            for uid in range(base, base + count):
+                if uid in busy:
+                    continue
+                fd = os.open(LEASE_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                self.uid, self._fd = uid, fd
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"all {count} sandbox uids from {base} are in use; raise c.Sandbox.uids")
+            time.sleep(0.5)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+
+def _uids_with_processes() -> set[int]:
+    """The real uids of every running process."""
+    uids = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/status", "rb") as status:
+                    for line in status:
+                        if line.startswith(b"Uid:"):
+                            uids.add(int(line.split()[1]))
+                            break
+            except OSError:
+                continue
+    return uids
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -92,7 +149,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(transport="ipc", connection_file=str(socket_dir / "kernel.json"), **kwargs)
         self.sandbox, self.workdir, self.probe_dir, self.socket_dir = sandbox, workdir, probe_dir, socket_dir
         self.extra_env = extra_env
-        self.kernel_uid = worker_uid(sandbox.uid) if os.getuid() == 0 else 0
+        self.uid_lease = UidLease(sandbox.uid, sandbox.uids) if os.getuid() == 0 else None
+        self.kernel_uid = self.uid_lease.uid if self.uid_lease else 0
         for path in (workdir, probe_dir, socket_dir):
             _give_to(path, self.kernel_uid)
 

@@ -1,0 +1,173 @@
+"""A submission folder -> a private copy holding only its regular files and folders.
+
+    notes = stage(submitted/<student>/<assignment>, private_folder)
+
+Everything in a submission is the student's to choose, names and file types included. A symbolic
+link could point at the instructor's source notebook or a classmate's work, a hard link could *be*
+one, and a named pipe or a device could block or flood whoever opens it. So a submission is read
+the way an untrusted archive is unpacked:
+
+- every entry is opened relative to its parent folder's descriptor with O_NOFOLLOW (and O_NONBLOCK,
+  so a named pipe cannot block the open), then fstat'ed: only a regular file or a folder is copied;
+  links, pipes, sockets and devices are refused with a note, never followed or opened for reading;
+- a regular file with more than one hard link is copied only when all its links are inside this
+  submission (otherwise it is, or may be, someone else's file);
+- nothing is ever resolved by name after it was checked, so swapping a file for a link while we
+  copy changes nothing.
+
+The notes say what was refused; the rest of the submission is graded as usual.
+"""
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_CHUNK = 1 << 20
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An entry of a submission that was not staged, and why (a sentence for instructor and student)."""
+
+    path: Path  # relative to the submission folder
+    why: str
+
+    def __str__(self) -> str:
+        return f"{shown(str(self.path))} was not graded: {self.why}"
+
+
+def shown(name: str) -> str:
+    """A name from a submission, printable: undecodable bytes and control characters made visible."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
+
+
+def walk(folder: Path):
+    """Yield (relative path, stat result, open descriptor or None) for every entry under `folder`.
+
+    Only regular files come with a descriptor (opened without following links; the caller closes it).
+    Folders are entered by descriptor, never by name. Entries of other kinds are yielded with None.
+    """
+    root = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    yield from _walk_fd(root, Path())
+
+
+def _walk_fd(dir_fd: int, relative: Path):
+    try:
+        names = sorted(os.listdir(dir_fd))
+    except OSError:
+        os.close(dir_fd)
+        raise
+    try:
+        for name in names:
+            path = relative / name
+            try:
+                info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except OSError:
+                continue  # gone in the meantime
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                yield path, info, None  # never opened: opening a pipe or a device can block or act
+                continue
+            try:
+                fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+            except OSError:  # replaced by a link since the lstat (ELOOP), or unreadable: refused
+                yield path, info, None
+                continue
+            opened = os.fstat(fd)
+            if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):  # swapped between the two calls
+                os.close(fd)
+                yield path, opened, None
+            elif stat.S_ISDIR(opened.st_mode):
+                yield path, opened, None
+                yield from _walk_fd(fd, path)
+            else:
+                yield path, opened, fd
+    finally:
+        os.close(dir_fd)
+
+
+def stage(submission: Path, dest: Path, skip=None) -> list[Refusal]:
+    """Copy the regular files and folders of `submission` into `dest` (created); return what was refused.
+
+    skip(relative_path) -> True leaves a regular file out without a note (e.g. notebooks).
+    """
+    # First count the names each multiply linked file has here, reading nothing: a file with more
+    # links than that is (or may be) somebody else's, and is never read.
+    names_here: dict[tuple[int, int], int] = {}
+    for _, info, fd in walk(submission):
+        if fd is not None:
+            os.close(fd)
+            if info.st_nlink > 1:
+                names_here[(info.st_dev, info.st_ino)] = names_here.get((info.st_dev, info.st_ino), 0) + 1
+    dest.mkdir(parents=True, exist_ok=True)
+    notes: list[Refusal] = []
+    for relative, info, fd in walk(submission):
+        target = dest / relative
+        if fd is None:
+            if stat.S_ISDIR(info.st_mode):
+                target.mkdir(exist_ok=True)
+            else:
+                notes.append(Refusal(relative, f"it is {_kind(info.st_mode)}, and a submission may hold only "
+                                               f"regular files and folders"))
+            continue
+        if info.st_nlink > names_here.get((info.st_dev, info.st_ino), 1):
+            os.close(fd)
+            notes.append(Refusal(relative, "it is a hard link to a file outside the submission"))
+            continue
+        if skip is not None and skip(relative):
+            os.close(fd)
+            continue
+        try:
+            with os.fdopen(fd, "rb") as source, open(target, "xb") as copy:
+                while chunk := source.read(_CHUNK):
+                    copy.write(chunk)
+        except OSError as error:
+            target.unlink(missing_ok=True)
+            notes.append(Refusal(relative, f"it could not be read ({type(error).__name__})"))
+    return notes
+
+
+def fingerprint(folder: Path) -> str:
+    """sha256 over the names, kinds and bytes of every entry of a submission, read as `stage` reads it.
+
+    Names are hashed as bytes (a name need not be valid UTF-8) and files streamed, never read whole;
+    a link contributes its kind only, never what it points to.
+    """
+    digest = hashlib.sha256()
+    for relative, info, fd in walk(folder):
+        digest.update(os.fsencode(str(relative)) + b"\0")
+        if fd is None:
+            digest.update(b"dir\0" if stat.S_ISDIR(info.st_mode) else f"{_kind(info.st_mode)}\0".encode())
+            continue
+        content = hashlib.sha256()
+        with os.fdopen(fd, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                content.update(chunk)
+        digest.update(content.digest())
+    return digest.hexdigest()
+
+
+def read_small_text(path: Path, limit: int = 4096) -> str | None:
+    """The text of a small regular file, read without following links; None if it is anything else."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        return handle.read(limit).decode("utf-8", errors="replace")
