@@ -33,7 +33,7 @@ PROBE_DIR_ENV = "IDNN_PROBE_DIR"
 PROBE_SEED_ENV = "IDNN_PROBE_SEED"
 
 #: How an array is compared with the reference (the grader reads the modes from its own run);
-#: "property:<name>" names a property check of idnn.autograde.properties instead.
+#: "property:<name>" names a property check of idnn.checks.properties instead.
 COMPARE_MODES = ("allclose", "exact", "shape", "spread", "difference")
 
 ERROR_PREFIX = "__error__:"
@@ -60,6 +60,10 @@ class Probe:
 
     def __init__(self, check_id: str):
         self.check_id = check_id
+        #: True only in the grader's reference run (reference_session), where the source notebook's own
+        #: definitions are in scope: what `inputs` need from the reference solution (a split's expected
+        #: sizes, say) is computed only then, never by calling the student's code in the kernel.
+        self.reference = _session is not None
         if _session is not None:
             seed, self._out_dir = _session["seed"], None
         else:

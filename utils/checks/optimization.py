@@ -18,7 +18,7 @@ import copy
 
 import numpy as np
 
-from ..autograde.properties import problems_with
+from .properties import problems_with
 from . import passed
 
 

@@ -16,7 +16,7 @@ import copy
 import numpy as np
 
 from .. import nets
-from ..autograde.properties import problems_with
+from .properties import problems_with
 from . import numerical_gradient, passed
 
 def small_network(seed: int, layers_dims=(3, 4, 3, 1), m: int = 6):

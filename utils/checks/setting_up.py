@@ -8,7 +8,7 @@
 
 import numpy as np
 
-from ..autograde.properties import check_split as split_problems
+from .properties import check_split as split_problems
 from . import passed
 
 DIAGNOSES = ("high bias", "high variance", "high bias and high variance", "low bias and low variance")
@@ -37,7 +37,7 @@ def check_split(train_dev_test_split) -> None:
         assert isinstance(result, tuple) and len(result) == 6, \
             "train_dev_test_split should return a tuple of six arrays: X_train, Y_train, X_dev, Y_dev, X_test, Y_test."
         got = {f"split/{i}": np.asarray(a) for i, a in enumerate(result)}
-        problems = split_problems("split", got, {"X": X, "Y": Y})
+        problems = split_problems("split", got, {"X": X, "Y": Y, "sizes": (900, 300, 300)})  # m = 1500
         assert not problems, "train_dev_test_split: " + "; ".join(problems) + "."
     result = train_dev_test_split(X.copy(), Y.copy(), seed=1)
     again = train_dev_test_split(X.copy(), Y.copy(), seed=1)

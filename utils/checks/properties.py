@@ -1,0 +1,507 @@
+"""Property checks: judging answers that have no single right value, by what they must be.
+
+A random split, a dropout mask or noise can be right in many ways. A check is handed the arrays an
+answer returned and the inputs it was called with, and returns the problems it found, each a sentence
+for the student (an empty list: nothing wrong). The visible checks call them in the notebook through
+`problems_with`; at grading time the grader calls the same checks, in its own process, on what the
+student's kernel recorded and the inputs of the grader's own run (see idnn.autograde.properties).
+They hold no solution: what they need to know (a split's sizes, say) comes in `inputs`.
+
+    @register("name")
+    def check(key, got, inputs) -> list[str]: ...
+
+`got` maps "key/<part>" to the answer's arrays (as idnn.probe.flatten names them); `inputs` maps input
+names to arrays. A check must return sentences, never raise, whatever arrays it is given.
+
+Random answers are judged with exact tails (idnn.checks.stats): each check fails a correct answer with
+probability below FALSE_ALARM = 1e-9, the budget shared by the union bound over all of its tests.
+
+    split           sizes, alignment, every example once, stratified (deterministic); for every class in
+                    every set, which examples were chosen (hypergeometric) and their order (ascents and
+                    halves of a uniform permutation)
+    dropout_forward 0/1 masks of A's shape, A * D / keep_prob; the kept count of the array, of every row and
+                    column (binomial); neighbours that differ, horizontally, vertically, diagonally and
+                    anti-diagonally, and the same entry in two calls (each Binomial(pairs, 2 p (1 - p)))
+    dropout_network every layer recomputed from the previous one, each hidden mask as above
+    gaussian_noise  mean (exact normal tail), mean square (chi-square), KS distance to N(0, sigma^2) of the
+                    values, and of (a - b) / sqrt(2) and (a + b) / sqrt(2) over disjoint pairs: neighbours
+                    along every axis of the images and the same pixel in two calls (iid N(0, sigma^2) again
+                    for independent normal draws; 0 for copied noise or negated noise)
+    mini_batches    batch sizes, every example once with its label (deterministic); the order of the
+                    examples (ascents and halves of a uniform permutation)
+"""
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from ..probe import flatten
+from . import stats
+from .stats import FALSE_ALARM
+
+PROPERTY_CHECKS: dict[str, Callable[[str, dict, dict], list[str]]] = {}
+
+
+def register(name: str):
+    def add(check):
+        PROPERTY_CHECKS[name] = check
+        return check
+    return add
+
+
+def run_check(name: str, key: str, got: dict, inputs: dict) -> list[str]:
+    """Property check `name` on recorded arrays: its problems; an error inside the check is a problem too."""
+    if name not in PROPERTY_CHECKS:
+        return [f"there is no property check named {name!r}"]
+    try:
+        problems = PROPERTY_CHECKS[name](key, got, inputs)
+    except Exception as error:  # an answer the check cannot judge is not a correct one
+        return [f"the {name} check could not judge this answer ({type(error).__name__}: {error})"]
+    return [str(problem) for problem in problems]
+
+
+def problems_with(name: str, value, inputs: dict) -> list[str]:
+    """Run property check `name` on a value returned in this process (the visible checks use this)."""
+    try:
+        got = flatten("value", value)
+    except TypeError as error:
+        return [str(error)]
+    return run_check(name, "value", got, {k: np.asarray(v) for k, v in inputs.items()})
+
+
+# -- reading arrays safely ---------------------------------------------------------------------------
+
+def _real(array) -> np.ndarray | None:
+    """`array` as float64 when it holds real numbers (booleans, integers, floats), else None."""
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+        return None
+    return array.astype(np.float64)
+
+
+def _finite(array) -> np.ndarray | None:
+    """`array` as float64 when it holds finite real numbers, else None."""
+    values = _real(array)
+    return values if values is not None and bool(np.all(np.isfinite(values))) else None
+
+
+def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+    values = _real(got)
+    return (values is not None and values.shape == expected.shape
+            and bool(np.allclose(values, expected, rtol=1e-5, atol=1e-8)))
+
+
+def _example_finder(X: np.ndarray, Y: np.ndarray):
+    """A function from (a column of X, a label) to the index of that example in X (None if absent); an
+    example found twice gets its copies' indices in turn, then None."""
+    where: dict[tuple, list[int]] = {}
+    for j in range(X.shape[1]):
+        where.setdefault(tuple(np.round(X[:, j], 12)) + (float(Y[0, j]),), []).append(j)
+    taken: dict[tuple, int] = {}
+
+    def find(column: np.ndarray, label: float) -> int | None:
+        key = tuple(np.round(column, 12)) + (float(label),)
+        indices = where.get(key, [])
+        used = taken.get(key, 0)
+        if used >= len(indices):
+            return None
+        taken[key] = used + 1
+        return indices[used]
+
+    return find
+
+
+def _order_tests(what: str, order, **detail) -> list[stats.Test]:
+    """Is `order` (distinct original indices, in the order returned) a uniform random order?"""
+    tests = [stats.ascents_test(f"{what}:ascents", order, **detail), stats.halves_test(f"{what}:halves", order, **detail)]
+    return [t for t in tests if t is not None]
+
+
+def _order_message(test: stats.Test, what: str, advice: str) -> str:
+    d = test.detail
+    if test.label.endswith(":ascents"):
+        n, ascents = d["n"], d["ascents"]
+        if ascents == n - 1:
+            return f"{what} keep their original order: {advice}"
+        if ascents == 0:
+            return f"{what} are in reverse order, which is not a shuffle: {advice}"
+        return (f"{what} are not in a random order: {ascents} of their {n - 1} neighbours are in increasing order "
+                f"of the original position, where a shuffle gives about {(n - 1) / 2:.0f}: {advice}")
+    return (f"{what} are not in a random order: the first half of them holds {d['x']} of the {d['half']} that come "
+            f"first in the original order, where a shuffle gives about {d['half'] / 2:.0f}: {advice}")
+
+
+# -- the split ---------------------------------------------------------------------------------------
+
+@register("split")
+def check_split(key: str, got: dict, inputs: dict) -> list[str]:
+    """(X_train, Y_train, X_dev, Y_dev, X_test, Y_test) of (X, Y): the sizes inputs["sizes"], every example once
+    with its own label, stratified (each class within 2 of its share of every set), and random: for each class
+    in each set, which of the class's examples the set holds, and their order.
+
+    For a correct split, given how many examples of each class each set takes, the examples are a uniformly
+    random subset of the class and stand in a uniformly random order. For each (set, class) the number of chosen
+    examples from the class's first half (in X's order) is then hypergeometric, and their order has the ascents
+    and halves of a uniform permutation: 3 exact tests per (set, class), the budget shared over all of them.
+    False fail for a correct split: below 1e-9 (sizes and stratification are exact, not random).
+    """
+    X, Y = _finite(np.asarray(inputs["X"])), _finite(np.asarray(inputs["Y"]))
+    if "sizes" not in inputs:
+        return ["the split check was given no expected sizes (inputs['sizes']): the hidden check is incomplete"]
+    sizes = [int(s) for s in np.ravel(inputs["sizes"])]
+    m = X.shape[1]
+    parts = [got.get(f"{key}/{i}") for i in range(6)]
+    if any(p is None for p in parts) or f"{key}/6" in got:
+        return ["return six arrays: X_train, Y_train, X_dev, Y_dev, X_test, Y_test"]
+    problems: list[str] = []
+    find = _example_finder(X, Y)
+    labels = np.unique(Y)
+    chosen: dict[str, list[int]] = {}
+    for name, (Xs, Ys), size in zip(("train", "dev", "test"), zip(parts[0::2], parts[1::2]), sizes):
+        if Xs.ndim != 2 or Ys.ndim != 2 or Xs.shape[0] != X.shape[0] or Ys.shape[0] != 1:
+            problems.append(f"X_{name} should have shape ({X.shape[0]}, m_{name}) and Y_{name} shape (1, m_{name}); "
+                            f"got {Xs.shape} and {Ys.shape}")
+            continue
+        if Xs.shape[1] != size or Ys.shape[1] != size:
+            problems.append(f"the {name} set has {Xs.shape[1]} examples (and {Ys.shape[1]} labels); with m = {m} "
+                            f"it should have {size}")
+            continue
+        Xs, Ys = _finite(Xs), _finite(Ys)
+        if Xs is None or Ys is None:
+            problems.append(f"X_{name} and Y_{name} should hold finite numbers, the examples and labels of X and Y; "
+                            f"they hold NaN, infinite or non-numeric values")
+            continue
+        indices = [find(Xs[:, j], Ys[0, j]) for j in range(size)]
+        if None in indices:
+            problems.append(f"the {name} set holds an example that is not in X with that label (or holds one "
+                            f"twice): X and Y were not shuffled together")
+            continue
+        chosen[name] = indices
+        for label in labels:
+            share = float(np.mean(Y == label))
+            count = int(np.sum(Ys == label))
+            if abs(count - share * size) > 2:
+                problems.append(f"the {name} set has {count} examples of class {label:g}, but stratified it should "
+                                f"have about {share * size:.1f} ({share:.0%} of {size}, within 2)")
+    if problems:
+        return problems
+    if sorted(i for indices in chosen.values() for i in indices) != list(range(m)):
+        return ["some examples appear in two sets, or in none: every example belongs to exactly one"]
+
+    tests: list[stats.Test] = []
+    for label in labels:
+        members = np.flatnonzero(Y[0] == label)            # the class, in X's order
+        rank = {int(j): r for r, j in enumerate(members)}  # position of each example within its class
+        lower = len(members) // 2
+        for name, indices in chosen.items():
+            ranks = [rank[i] for i in indices if i in rank]
+            where = {"set": name, "cls": float(label)}
+            tests.append(stats.hypergeometric_test("selection", sum(r < lower for r in ranks), len(members), lower,
+                                                   len(ranks), **where))
+            tests += _order_tests("order", ranks, **where)
+    failed, _ = stats.failures(tests)
+    if not failed:
+        return []
+    test = failed[0]
+    d = test.detail
+    what = f"the {d['set']} set's examples of class {d['cls']:g}"
+    if test.label == "selection":
+        return [f"{what} are not a random choice from the class: {d['x']} of its {d['n']} come from the first "
+                f"half of the class's {d['N']} examples (in X's order), where a random choice takes about "
+                f"{d['n'] * d['K'] / d['N']:.0f}. Shuffle each class before cutting it into train, dev and test"]
+    return [_order_message(test, what, "shuffle every set (or each class before cutting it), so that neither the "
+                                       "sets nor their order follow the original order")]
+
+
+# -- dropout ----------------------------------------------------------------------------------------
+# A dropout mask is right when it is drawn right: every entry kept independently with probability keep_prob.
+# The number of kept entries of the array, of a row or of a column is then Binomial(size, keep_prob); over
+# disjoint pairs of entries (neighbours in a row, in a column, on a diagonal, on an anti-diagonal, or the same
+# entry in two calls) the number of pairs whose two entries differ is Binomial(pairs, 2 p (1 - p)). All are
+# exact two-sided tails, and one check shares FALSE_ALARM over all of them (union bound): a correct mask, or
+# two, or a whole network of them, fails less than once in a billion checks. A test is run only when some
+# outcome could fail it (stats.failures), so a small array spends no budget on counts that cannot be unusual.
+
+def _pairs(D: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Disjoint pairs of entries of a 2-D array: (2i, j)-(2i+1, j) and so on, as two arrays of partners."""
+    n, m = D.shape
+    n2, m2 = n - n % 2, m - m % 2
+    return {"horizontal": (D[:, 0:m2:2], D[:, 1:m2:2]), "vertical": (D[0:n2:2, :], D[1:n2:2, :]),
+            "diagonal": (D[0:n2:2, 0:m2:2], D[1:n2:2, 1:m2:2]),
+            "anti-diagonal": (D[0:n2:2, 1:m2:2], D[1:n2:2, 0:m2:2])}
+
+
+def _mask_tests(where: str, D: np.ndarray, keep_prob: float) -> list[stats.Test]:
+    """The tests of one mask (0/1 floats) drawn with keep_prob in (0, 1)."""
+    n, m = D.shape
+    tests = [stats.binomial_test("kept", int(D.sum()), D.size, keep_prob, where=where),
+             stats.binomial_test("rows", np.rint(D.sum(axis=1)), m, keep_prob, where=where, axis=1),
+             stats.binomial_test("columns", np.rint(D.sum(axis=0)), n, keep_prob, where=where, axis=0)]
+    differ = 2 * keep_prob * (1 - keep_prob)
+    for direction, (a, b) in _pairs(D).items():
+        if a.size:
+            tests.append(stats.binomial_test("pairs", int(np.sum(a != b)), a.size, differ, where=where,
+                                             direction=direction))
+    return tests
+
+
+def _mask_shape_problem(where: str, D, shape: tuple, keep_prob: float) -> str | None:
+    if D is None:
+        return f"{where}: no mask D was returned"
+    if D.shape != shape:
+        return f"{where}: the mask D has shape {D.shape}, but it should have the shape of A, {shape}"
+    values = _real(D)
+    if values is None or not np.all((values == 0) | (values == 1)):
+        return (f"{where}: the mask D should hold only 0s and 1s (or False and True); scale A by 1/keep_prob, "
+                f"not the mask")
+    if keep_prob >= 1.0 and not np.all(values == 1):
+        return f"{where}: with keep_prob = 1 nothing may be dropped, but {int(np.sum(values == 0))} entries were"
+    return None
+
+
+def _mask_message(test: stats.Test, masks: dict[str, np.ndarray]) -> str:
+    d = test.detail
+    where, p = d["where"], d["p"]
+    if test.label in ("rows", "columns"):
+        what = "row (unit)" if test.label == "rows" else "column (example)"
+        return (f"{where}: one {what} kept {d['count'] / d['n']:.0%} of its entries and the whole array "
+                f"{masks[where].mean():.0%}: draw a separate random number for every entry (a mask shaped like A)")
+    if test.label == "kept":
+        return (f"{where}: {d['count'] / d['n']:.1%} of the entries were kept, but with keep_prob = {p:.3g} about "
+                f"{p:.1%} should be (units are kept with probability keep_prob, not dropped with it)")
+    if test.label == "calls":
+        if d["count"] == 0:
+            return "two calls dropped exactly the same units: draw a new random mask on every call"
+        return (f"the masks of two calls are not independent: {d['count']} of their {d['n']} entries differ, where "
+                f"independent masks differ in about {d['n'] * p:.0f}: draw a new random mask on every call")
+    return (f"{where}: the mask has a pattern: of {d['n']} disjoint pairs of {d['direction']} neighbours, "
+            f"{d['count']} differ, where independent entries kept with probability keep_prob differ in about "
+            f"{d['n'] * p:.0f}. Draw a separate random number for every entry (np.random.rand(*A.shape) < "
+            f"keep_prob), not a regular arrangement")
+
+
+def _first_mask_failure(failed: list[stats.Test], masks: dict[str, np.ndarray], level: float) -> stats.Test:
+    """The failure that explains the most: a row or column far even from the array's own share (a mask
+    broadcast along one axis), then a wrong share overall, then rows or columns, then patterns, then calls."""
+    for test in failed:
+        if test.label in ("rows", "columns"):
+            D = masks[test.detail["where"]]
+            share = min(max(float(D.mean()), 1e-12), 1 - 1e-12)
+            counts = np.rint(D.sum(axis=test.detail["axis"]))
+            if stats.binomial_test(test.label, counts, test.detail["n"], share).log_p < level:
+                return test
+    order = ["kept", "rows", "columns", "pairs", "calls"]
+    return min(failed, key=lambda t: order.index(t.label))
+
+
+@register("dropout_forward")
+def check_dropout_forward(key: str, got: dict, inputs: dict) -> list[str]:
+    """Two calls of dropout_forward(A, keep_prob) -> (A_drop, D): masks of 0s and 1s, A_drop = A * D / keep_prob,
+    and each mask drawn right (kept counts, neighbours, and the two calls' masks independent of each other).
+    False fail for correct masks: below 1e-9 for the two calls together."""
+    A, keep_prob = _finite(np.asarray(inputs["A"])), float(inputs["keep_prob"])
+    masks: dict[str, np.ndarray] = {}
+    for draw in (0, 1):
+        A_drop, D = got.get(f"{key}/{draw}/0"), got.get(f"{key}/{draw}/1")
+        if A_drop is None or D is None or f"{key}/{draw}/2" in got:
+            return ["return two arrays, A_drop and D"]
+        problem = _mask_shape_problem("D", D, A.shape, keep_prob)
+        if problem:
+            return [problem]
+        D = _real(D)
+        if not _close(A_drop, A * D / keep_prob):
+            return ["A_drop should be A * D / keep_prob: the kept entries scaled up by 1/keep_prob so that the "
+                    "expected value of each activation stays the same (inverted dropout), the others 0"]
+        masks["D of the second call" if draw else "D"] = D
+    if keep_prob >= 1.0:
+        return []
+    tests = [t for where, D in masks.items() for t in _mask_tests(where, D, keep_prob)]
+    first, second = masks.values()
+    tests.append(stats.binomial_test("calls", int(np.sum(first != second)), first.size,
+                                     2 * keep_prob * (1 - keep_prob), where="D"))
+    failed, level = stats.failures(tests)
+    return [_mask_message(_first_mask_failure(failed, masks, level), masks)] if failed else []
+
+
+@register("dropout_network")
+def check_dropout_network(key: str, got: dict, inputs: dict) -> list[str]:
+    """forward_propagation_with_dropout -> (Y_hat, cache): every layer computed from the previous one, hidden
+    activations masked and scaled with their layer's keep_prob, the output layer never dropped, and every
+    hidden mask drawn right (as for dropout_forward, within one call). False fail for correct masks: below
+    1e-9 for all layers together."""
+    X = _finite(np.asarray(inputs["X"]))
+    keep_probs = [float(p) for p in np.ravel(inputs["keep_probs"])]
+    L = len(keep_probs) + 1
+    Y_hat = got.get(f"{key}/0")
+    layers = [[got.get(f"{key}/1/{l}/{part}") for part in range(3)] for l in range(L)]
+    if Y_hat is None or any(part is None for layer in layers for part in layer) or f"{key}/1/{L}/0" in got:
+        return [f"return Y_hat and a cache holding one tuple (A_prev, Z, D) per layer, {L} in all"]
+    expected_A_prev = X
+    # The budget is shared equally by the hidden layers that drop anything, each layer's share by its tests.
+    dropping = sum(1 for p in keep_probs if p < 1.0)
+    for l, (A_prev, Z, D) in enumerate(layers, start=1):
+        W, b = _finite(np.asarray(inputs[f"W{l}"])), _finite(np.asarray(inputs[f"b{l}"]))
+        if not _close(A_prev, expected_A_prev):
+            what = "X" if l == 1 else f"the dropped-out activation of layer {l - 1}, relu(Z{l - 1}) * D{l - 1} / keep_prob"
+            return [f"layer {l}: A_prev in the cache should be {what}"]
+        A_prev = _real(A_prev)
+        if not _close(Z, W @ A_prev + b):
+            return [f"layer {l}: Z should be W{l} @ A_prev + b{l}"]
+        Z = _real(Z)
+        if l == L:
+            values = _real(D)
+            if values is None or values.shape != Z.shape or not np.all(values == 1):
+                return [f"the output layer ({L}) is never dropped out: its D should be all ones"]
+            if not _close(Y_hat, 1 / (1 + np.exp(-Z))):
+                return ["Y_hat should be sigmoid(Z) of the output layer"]
+            break
+        keep_prob = keep_probs[l - 1]
+        uses = f"(layer {l} uses keep_probs[{l - 1}] = {keep_prob:.3g})"
+        problem = _mask_shape_problem(f"layer {l}", D, Z.shape, keep_prob)
+        if problem:
+            return [problem, uses]
+        D = _real(D)
+        if keep_prob < 1.0:
+            masks = {f"layer {l}": D}
+            failed, level = stats.failures(_mask_tests(f"layer {l}", D, keep_prob), stats.FALSE_ALARM / dropping)
+            if failed:
+                return [_mask_message(_first_mask_failure(failed, masks, level), masks), uses]
+        expected_A_prev = np.maximum(Z, 0) * D / keep_prob
+    return []
+
+
+# -- noise ------------------------------------------------------------------------------------------
+# Noise is right when every value is an independent N(0, sigma^2) draw. Tested on the noise of both calls:
+# its mean (exactly normal), its mean square (chi-square, Laurent-Massart bounds) and the Kolmogorov-Smirnov
+# distance of its values to the N(0, sigma^2) CDF (the DKW-Massart bound, exact for every n); then, over
+# disjoint pairs (a, b) of values, (a - b) / sqrt(2) and (a + b) / sqrt(2), which for independent N(0, sigma^2)
+# draws are again independent N(0, sigma^2) values, by the same KS test. The pairs are neighbours along each
+# axis of the images (rows of an image, columns of an image, images of the batch) and the same pixel in the two
+# calls: noise copied along an axis, or from one call to the next, makes the differences 0; negated noise makes
+# the sums 0. One check shares FALSE_ALARM over these 3 + 2 (ndim + 1) tests: correct noise fails less than
+# once in a billion checks.
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    scale = math.sqrt(float(np.mean(a * a)) * float(np.mean(b * b)))
+    return float(np.mean(a * b)) / scale if scale > 0 else 1.0
+
+
+def _noise_message(test: stats.Test, sigma: float, level: float, noises: list[np.ndarray], r: float) -> str:
+    d = test.detail
+    if test.label == "mean":
+        return f"the noise averages {d['mean']:.3g}; it should have mean 0"
+    if test.label == "square":
+        return (f"the noise has standard deviation {d['rms']:.4g}; it should be sigma = {sigma:.4g} (multiply "
+                f"standard normal draws by sigma, do not add sigma itself or its square)")
+    limit = stats.ks_threshold(d["n"], level)
+    if test.label == "values":
+        distinct = np.unique(np.concatenate([np.ravel(n) for n in noises])).size
+        few = f"; it takes only {distinct} distinct values" if distinct <= 100 else ""
+        return (f"the noise is not normally distributed: the distribution of its values is {d['distance']:.3f} away "
+                f"from N(0, sigma^2) (largest gap between the CDFs), where normal draws stay within {limit:.3f}"
+                f"{few}. Draw it with np.random.randn (times sigma) or a normal generator")
+    pair = d["pair"]
+    if abs(r) >= 0.3:
+        evidence = f"correlation {r:.2f}, where independent draws give about 0"
+    else:
+        evidence = (f"the {d['sign']}s of paired values are {d['distance']:.3f} away from N(0, sigma^2), where "
+                    f"independent normal draws stay within {limit:.3f}")
+    if pair == "calls":
+        what = ("the same noise" if r > 0.999 else "opposite noise" if r < -0.999 else "related noise")
+        return f"two calls added {what} ({evidence}): draw new noise on every call"
+    return (f"the noise of neighbouring {pair} is not independent ({evidence}). Draw one value for every pixel of "
+            f"every image: noise of the images' full shape")
+
+
+_AXIS_NAMES = {3: ["images", "rows of an image", "columns of an image"]}
+
+
+@register("gaussian_noise")
+def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
+    """Two calls of add_noise(images, sigma): images + independent N(0, sigma^2) noise for every pixel, a fresh
+    draw each call. False fail for correct noise: below 1e-9 for the two calls together."""
+    images, sigma = _finite(np.asarray(inputs["images"])), float(inputs["sigma"])
+    noises = []
+    for draw in (0, 1):
+        noisy = got.get(f"{key}/{draw}")
+        if noisy is None:
+            return ["return the noisy images"]
+        if noisy.shape != images.shape:
+            return [f"the noisy images have shape {noisy.shape}; they should keep the shape {images.shape}"]
+        values = _finite(noisy)
+        if values is None:
+            return ["the noisy images should hold finite real numbers; they contain NaN, infinite or non-numeric values"]
+        noises.append(values - images)
+    everything = np.concatenate([np.ravel(n) for n in noises])
+    tests = [stats.normal_mean_test("mean", everything, sigma), stats.chi_square_test("square", everything, sigma),
+             stats.normal_ks_test("values", everything, sigma)]
+    names = _AXIS_NAMES.get(images.ndim, [f"entries along axis {axis}" for axis in range(images.ndim)])
+    pairings = {"calls": (noises[0], noises[1])}
+    for axis, name in enumerate(names):
+        even = (images.shape[axis] // 2) * 2
+        if even:
+            first = [np.take(n, np.arange(0, even, 2), axis=axis) for n in noises]
+            second = [np.take(n, np.arange(1, even, 2), axis=axis) for n in noises]
+            pairings[name] = (np.concatenate([np.ravel(a) for a in first]), np.concatenate([np.ravel(b) for b in second]))
+    for pair, (a, b) in pairings.items():
+        for sign, values in (("difference", (a - b) / math.sqrt(2)), ("sum", (a + b) / math.sqrt(2))):
+            tests.append(stats.normal_ks_test("pairs", values, sigma, pair=pair, sign=sign))
+    tests = [t for t in tests if t is not None]
+    failed, level = stats.failures(tests)
+    if not failed:
+        return []
+    # Explain by the most telling failure: noise shared between neighbours or calls, then mean, spread, shape.
+    correlations = {pair: _correlation(a, b) for pair, (a, b) in pairings.items()}
+    for test in failed:
+        if test.label == "pairs" and abs(correlations[test.detail["pair"]]) >= 0.3:
+            return [_noise_message(test, sigma, level, noises, correlations[test.detail["pair"]])]
+    order = ["mean", "square", "values", "pairs"]
+    test = min(failed, key=lambda t: order.index(t.label))
+    return [_noise_message(test, sigma, level, noises, correlations.get((test.detail or {}).get("pair"), 0.0))]
+
+
+# -- mini-batches ------------------------------------------------------------------------------------
+
+@register("mini_batches")
+def check_mini_batches(key: str, got: dict, inputs: dict) -> list[str]:
+    """random_mini_batches(X, Y, mini_batch_size) -> [(mini_batch_X, mini_batch_Y), ...]: full batches then one
+    smaller, every example exactly once with its own label (deterministic), in a shuffled order: the examples,
+    batch after batch, must stand in an order with the ascents and halves of a uniform random permutation (two
+    exact tests). False fail for a correct shuffle: below 1e-9."""
+    X, Y, size = _finite(np.asarray(inputs["X"])), _finite(np.asarray(inputs["Y"])), int(inputs["mini_batch_size"])
+    n_x, m = X.shape
+    count = -(-m // size)
+    sizes = [size] * (m // size) + ([m % size] if m % size else [])
+    found = sum(1 for name in got if name.count("/") == 2 and name.endswith("/0"))
+    if found != count:
+        return [f"with m = {m} and mini_batch_size = {size} there should be {count} mini-batches "
+                f"({m // size} of {size}" + (f" and a last one of {m % size})" if m % size else ")") +
+                f"; got {found}" + (" (no empty last batch when size divides m)" if found == count + 1 else "")]
+    find = _example_finder(X, Y)
+    order: list[int] = []
+    for k, expected in enumerate(sizes):
+        X_k, Y_k = got.get(f"{key}/{k}/0"), got.get(f"{key}/{k}/1")
+        if X_k is None or Y_k is None or f"{key}/{k}/2" in got:
+            return [f"mini-batch {k} should be a pair (mini_batch_X, mini_batch_Y)"]
+        if X_k.shape != (n_x, expected) or Y_k.shape != (1, expected):
+            return [f"mini-batch {k} should hold X of shape {(n_x, expected)} and Y of shape {(1, expected)}; got "
+                    f"{X_k.shape} and {Y_k.shape}" + (" (the last, smaller batch holds what is left over)"
+                                                      if k == len(sizes) - 1 and expected != size else "")]
+        X_k, Y_k = _finite(X_k), _finite(Y_k)
+        if X_k is None or Y_k is None:
+            return [f"mini-batch {k} should hold finite numbers, examples and labels of X and Y; it holds NaN, "
+                    f"infinite or non-numeric values"]
+        for j in range(expected):
+            index = find(X_k[:, j], Y_k[0, j])
+            if index is None:
+                return [f"mini-batch {k} holds an example that is not in X with that label (or one already used): "
+                        f"shuffle X and Y with the same permutation"]
+            order.append(index)
+    if sorted(order) != list(range(m)):
+        return ["some examples appear twice and others not at all: each example belongs to exactly one mini-batch"]
+    failed, _ = stats.failures(_order_tests("order", order))
+    if failed:
+        return [_order_message(failed[0], "the examples", "shuffle them (one random permutation of the columns) "
+                                                          "before cutting the batches")]
+    return []
