@@ -170,19 +170,45 @@ def flatten(key: str, value: Any) -> dict[str, np.ndarray]:
     return {key: array}
 
 
+#: Longest description of a call shown in a verdict (arguments are shortened first).
+MAX_CALL_TEXT = 160
+
+
 def _describe_call(fn: Callable, args: tuple, kwargs: dict) -> str:
+    """How a verdict names the call it reports on: `f(<array (3, 4)>, 0.5, seed=2)`, bounded.
+
+    Functions and other objects are never shown by their repr: that names where they were defined
+    (`<function _hidden_checks.<locals>.train_epoch at 0x...>`), which is hidden code. A function
+    passed as an argument is `<function>`; the called function keeps its name only when it is a
+    top-level one (the student's), or a lambda.
+    """
     def show(value: Any, depth: int = 0) -> str:
         if isinstance(value, np.ndarray):
             return f"<array {value.shape}>"
         if isinstance(value, dict):
-            return "{" + ", ".join(f"{k!r}: {show(v, depth + 1)}" for k, v in value.items()) + "}"
+            return "{" + ", ".join(f"{show(k, depth + 1)}: {show(v, depth + 1)}" for k, v in value.items()) + "}"
         if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, tuple, dict)) for v in value):
             if depth > 0:
                 return f"<{type(value).__name__} of {len(value)}>"
             inner = ", ".join(show(v, depth + 1) for v in value)
             return f"[{inner}]" if isinstance(value, list) else f"({inner})"
-        text = repr(value)
-        return text if len(text) <= 60 else text[:57] + "..."
+        if isinstance(value, (bool, int, float, complex, str, bytes, np.generic, type(None))) or \
+                (isinstance(value, (list, tuple)) and all(isinstance(v, (bool, int, float, str)) for v in value)):
+            text = repr(value.item() if isinstance(value, np.generic) else value)
+            return text if len(text) <= 60 else text[:57] + "..."
+        return "<function>" if callable(value) else "<object>"  # a type's name can be hidden code's too
 
     parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
-    return f"{getattr(fn, '__name__', 'function')}({', '.join(parts)})"
+    text = f"{_public_name(fn)}({', '.join(parts)})"
+    return text if len(text) <= MAX_CALL_TEXT else text[:MAX_CALL_TEXT - 4] + "...)"
+
+
+def _public_name(fn: Callable) -> str:
+    """fn's name if it is a top-level function (or a lambda); otherwise 'function'."""
+    name = getattr(fn, "__name__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if isinstance(name, str) and name == "<lambda>":
+        return name
+    if isinstance(name, str) and name.isidentifier() and qualname == name:
+        return name
+    return "<function>"

@@ -8,6 +8,9 @@ The source notebook is the one source of truth. For a grading seed we:
    with the probe in reference mode and the same seed the student's kernel got.
 
 The probes collected for each test cell are what the student's results must match.
+
+Whatever goes wrong here is the instructor's to fix, never a student's: it is raised as
+ReferenceProblem, which stops grading loudly (the verdicts catch every other error per test cell).
 """
 
 import ast
@@ -21,6 +24,10 @@ from .. import probe as probe_module
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class ReferenceProblem(RuntimeError):
+    """The source notebook cannot grade: its reference solution or hidden checks fail. The instructor's to fix."""
 
 
 def is_test_cell(cell) -> bool:
@@ -52,6 +59,16 @@ def definitions(source: str) -> str:
 
 def reference_probes(source_notebook: Path, seed: int) -> dict[str, list[probe_module.Probe]]:
     """{grade_id: the probes its hidden code records} for the solution in `source_notebook`."""
+    try:
+        return _reference_probes(source_notebook, seed)
+    except ReferenceProblem:
+        raise
+    except Exception as error:
+        raise ReferenceProblem(f"The reference run of {source_notebook} failed ({type(error).__name__}: {error}). "
+                               f"Fix the source notebook.") from error
+
+
+def _reference_probes(source_notebook: Path, seed: int) -> dict[str, list[probe_module.Probe]]:
     nb = nbformat.read(source_notebook, as_version=4)
     namespace: dict = {"__name__": "__reference__"}
     for cell in nb.cells:

@@ -16,30 +16,29 @@ compared; the student's file only supplies values. Comparison modes:
     difference  a gradient check's relative difference: where the reference is below
               1e-7 (only round-off: its exact value depends on how the sum is written)
               the student's must be too; elsewhere the two agree within 1e-4 relative
+
+The student's results are read by results.py, bounded and without following links, and only
+what the reference expects. Anything that goes wrong while one check is judged (a file that
+cannot be read, a comparison or property check that raises on the student's values) fails
+that check with a sentence for the student; only the instructor's errors (ReferenceProblem:
+the reference solution failing) stop grading.
 """
 
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..probe import ERROR_PREFIX, KEYS_SUFFIX, Probe
+from ..probe import KEYS_SUFFIX, Probe
 from .properties import check_property
+from .reference import ReferenceProblem
+from .results import Expectation, ResultsDir, ResultsProblem, StudentResults, read_results
 
 RTOL = 1e-5
 ATOL = 1e-8
-MAX_RESULT_BYTES = 256 * 2**20  # a larger results file is refused unread
 MAX_PROBLEMS_SHOWN = 5
-
-
-@dataclass
-class StudentResults:
-    """What the student's kernel saved for one check: arrays and error messages by key."""
-
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    unreadable: str | None = None
+#: Longest description of an unexpected error shown to the student.
+MAX_ERROR_TEXT = 300
 
 
 @dataclass
@@ -59,63 +58,108 @@ class Verdict:
         return "\n".join(lines)
 
 
-def load_student_results(path: Path) -> StudentResults | None:
-    """Read a probe file written in the student's kernel; None when it does not exist."""
-    if not path.is_file():
-        return None
-    if path.stat().st_size > MAX_RESULT_BYTES:
-        return StudentResults(unreadable=f"the results file is larger than {MAX_RESULT_BYTES} bytes")
-    results = StudentResults()
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            for name in data.files:
-                array = data[name]
-                if name.startswith(ERROR_PREFIX):
-                    results.errors[name[len(ERROR_PREFIX):]] = str(array)
-                else:
-                    results.arrays[name] = array
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        return StudentResults(unreadable=f"the results file could not be read ({error})")
-    return results
+def load_student_results(path: Path, reference: Probe | None = None) -> StudentResults | None:
+    """Read a probe file written in the student's kernel (see results.py); None when it does not exist.
+
+    With the reference probe of that check, only what it expects is read, bounded by its shapes.
+    """
+    return read_results(Path(path), Expectation.of(reference) if reference is not None else None)
+
+
+def could_not_judge(error: BaseException) -> str:
+    """The sentence for the student when judging raised: what, without the grader's internals."""
+    text = f"{type(error).__name__}: {error}"
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT - 3] + "..."
+    return f"the grader could not judge this result: {text}"
 
 
 def judge(references: list[Probe], results_dir: Path) -> Verdict:
-    """Compare every reference probe of one test cell with the student's saved results."""
+    """Compare every reference probe of one test cell with the student's saved results.
+
+    Raises ReferenceProblem only for the instructor's errors; any other failure fails the check
+    concerned, with a sentence, and the others are still judged.
+    """
     problems: list[str] = []
     compared = 0
     for reference in references:
-        student = load_student_results(results_dir / f"{reference.check_id}.npz")
-        if student is None:
-            problems.append(f"{reference.check_id}: no results were recorded. The cell stopped before its hidden "
-                            f"check ran (see the error above), or the check never ran at all.")
-            continue
-        if student.unreadable:
-            problems.append(f"{reference.check_id}: {student.unreadable}")
-            continue
-        if "(check)" in student.errors:
-            problems.append(f"{reference.check_id}: the check stopped with {student.errors['(check)']}")
-        for key, mode in reference.modes.items():
-            note = reference.notes.get(key)
-            where = f"{key} [{note}]" if note else key
-            if key in student.errors:
-                problems.append(f"{where}: your code raised {student.errors[key]}")
+        if "/" in reference.check_id or reference.check_id.startswith("."):
+            raise ReferenceProblem(f"Hidden check id {reference.check_id!r} cannot name a results file; "
+                                   f"fix the source notebook.")
+        for key, error in reference.errors.items():
+            raise ReferenceProblem(f"The reference solution fails hidden check {reference.check_id}/{key}: "
+                                   f"{error}. Fix the source notebook.")
+    try:
+        folder = ResultsDir(results_dir)
+    except ResultsProblem as problem:
+        return Verdict(passed=False, compared=0, problems=[f"{r.check_id}: {problem}" for r in references])
+    with folder:
+        for reference in references:
+            try:
+                student = folder.read(f"{reference.check_id}.npz", Expectation.of(reference))
+            except Exception as error:  # hostile input results.py did not foresee: this check fails, no more
+                problems.append(f"{reference.check_id}: {could_not_judge(error)}")
                 continue
-            if key in reference.errors:
-                raise RuntimeError(f"The reference solution fails hidden check {reference.check_id}/{key}: "
-                                   f"{reference.errors[key]}. Fix the source notebook.")
-            if mode.startswith("property:"):
-                compared += 1
-                got = {n: a for n, a in student.arrays.items() if n == key or n.startswith(key + "/")}
-                for problem in check_property(mode.removeprefix("property:"), key, got, reference.inputs.get(key, {})):
-                    problems.append(f"{where}: {problem}")
+            if student is None:
+                problems.append(f"{reference.check_id}: no results were recorded. The cell stopped before its "
+                                f"hidden check ran (see the error above), or the check never ran at all.")
                 continue
-            for name in sorted(n for n in reference.arrays if n == key or n.startswith(key + "/")):
-                compared += 1
-                problem = compare(name, student.arrays.get(name), reference.arrays[name], mode)
-                if problem:
-                    label = f"{where}{name[len(key):]}"
-                    problems.append(f"{label}: {problem}")
+            if student.unreadable:
+                problems.append(f"{reference.check_id}: {student.unreadable}")
+                continue
+            if "(check)" in student.errors:
+                problems.append(f"{reference.check_id}: the check stopped with {student.errors['(check)']}")
+            for key, mode in reference.modes.items():
+                note = reference.notes.get(key)
+                where = f"{key} [{note}]" if note else key
+                try:
+                    counted, found = _judge_key(reference, student, key, mode, where)
+                except ReferenceProblem:
+                    raise
+                except Exception as error:
+                    counted, found = 1, [f"{where}: {could_not_judge(error)}"]
+                compared += counted
+                problems += found
     return Verdict(passed=not problems, compared=compared, problems=problems)
+
+
+def _judge_key(reference: Probe, student: StudentResults, key: str, mode: str, where: str) -> tuple[int, list[str]]:
+    """(results compared, problems) for one key of one check."""
+    if key in student.errors:
+        return 0, [f"{where}: your code raised {student.errors[key]}"]
+    if mode.startswith("property:"):
+        if key in student.refused:
+            return 1, [f"{where}: {student.refused[key]}"]
+        name = mode.removeprefix("property:")
+        got = {n: a for n, a in student.arrays.items() if n == key or n.startswith(key + "/")}
+        inputs = reference.inputs.get(key, {})
+        try:
+            found = check_property(name, key, got, inputs)
+        except Exception as error:
+            # The student's arrays made the check raise, unless the check fails on the reference's own.
+            own = {n: a for n, a in reference.arrays.items() if n == key or n.startswith(key + "/")}
+            try:
+                check_property(name, key, own, inputs)
+            except Exception as own_error:
+                raise ReferenceProblem(f"Property check {name!r} of hidden check {reference.check_id}/{key} fails "
+                                       f"on the reference solution's own results ({type(own_error).__name__}: "
+                                       f"{own_error}). Fix the source notebook or the check.") from own_error
+            return 1, [f"{where}: {could_not_judge(error)}"]
+        return 1, [f"{where}: {problem}" for problem in found]
+    problems, counted = [], 0
+    for name in sorted(n for n in reference.arrays if n == key or n.startswith(key + "/")):
+        counted += 1
+        label = f"{where}{name[len(key):]}"
+        if name in student.refused:
+            problems.append(f"{label}: {student.refused[name]}")
+            continue
+        try:
+            problem = compare(name, student.arrays.get(name), reference.arrays[name], mode)
+        except Exception as error:
+            problem = could_not_judge(error)
+        if problem:
+            problems.append(f"{label}: {problem}")
+    return counted, problems
 
 
 def compare(name: str, got: np.ndarray | None, ref: np.ndarray, mode: str) -> str | None:
