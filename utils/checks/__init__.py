@@ -3,24 +3,68 @@
 Each check calls the student's function on small, fixed inputs and raises
 AssertionError with a message saying what differs and what to look at.
 They teach; they do not grade. Grading uses hidden inputs, outside the notebook.
+
+Nothing here computes what an exercise computes. A check compares with fixed expected values
+stored as data (data/<assignment>.json: what the instructor's solution returns on the check's
+inputs, and what the classic mistakes return, built once by the grading side), and with
+invariants (shapes, keys, zeros, the properties of a random draw).
 """
+
+import json
+from pathlib import Path
 
 import numpy as np
 
+DATA_DIR = Path(__file__).resolve().parent / "data"
+_ARRAY = "__ndarray__"
+_texts: dict[str, str] = {}
 
-def numerical_gradient(f, array: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """d f() / d array by two-sided differences (f(a + h) - f(a - h)) / 2h, nudging each entry of `array` in place
-    and restoring it (f reads the array)."""
-    grad = np.zeros_like(array, dtype=np.float64)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + h
-        plus = f()
-        array[index] = saved - h
-        minus = f()
-        array[index] = saved
-        grad[index] = (plus - minus) / (2 * h)
-    return grad
+
+def expected_values(assignment: str) -> dict:
+    """The stored expected values of one assignment's checks, as fresh objects (arrays, dicts, lists, numbers)."""
+    if assignment not in _texts:
+        _texts[assignment] = (DATA_DIR / f"{assignment}.json").read_text()
+    return loads_expected(_texts[assignment])
+
+
+def loads_expected(text: str) -> dict:
+    def revive(value: dict):
+        if _ARRAY in value:
+            return np.array(value[_ARRAY], dtype=value["dtype"]).reshape(value["shape"])
+        return value
+    return json.loads(text, object_hook=revive)
+
+
+def dumps_expected(data: dict) -> str:
+    """The JSON text of `data` (arrays kept with their dtype and shape; floats written exactly)."""
+    def plain(value):
+        if isinstance(value, np.ndarray):
+            return {_ARRAY: value.ravel().tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, dict):
+            return {str(key): plain(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise TypeError(f"cannot store a {type(value).__name__} as an expected value")
+
+    def nested(value) -> bool:
+        return (isinstance(value, dict) and _ARRAY not in value) or isinstance(value, list)
+
+    def layout(value, indent: str) -> str:
+        # Dicts and lists of them spread over lines, arrays and lists of numbers on one, so that a change
+        # shows as a change of the entries it touches.
+        inner = indent + "  "
+        if isinstance(value, dict) and _ARRAY not in value and value:
+            items = [f"{inner}{json.dumps(key)}: {layout(value[key], inner)}" for key in sorted(value)]
+            return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+        if isinstance(value, list) and any(nested(item) or isinstance(item, dict) for item in value):
+            return "[\n" + ",\n".join(inner + layout(item, inner) for item in value) + "\n" + indent + "]"
+        return json.dumps(value, sort_keys=True)
+
+    return layout(plain(data), "") + "\n"
 
 
 def passed(what: str) -> None:

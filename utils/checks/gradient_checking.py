@@ -6,39 +6,70 @@
     difference < 1e-7          correct
     1e-7 <= difference < 1e-3  inspect: probably fine, look at the largest entries
     difference >= 1e-3         a bug in backpropagation
+
+The checks compare with values stored as data (data/gradient_checking.json) and with the gradients
+of the given backpropagation (idnn.gradcheck); none of them estimates a gradient itself.
 """
 
 import numpy as np
 
 from .. import gradcheck
-from . import numerical_gradient, passed
+from . import expected_values, passed
+
+# The fixed inputs of the checks (the stored expected values are the results on exactly these).
+ONE_D_CASES = ((2.0, 4.0), (-3.0, 0.5), (np.array([1.0, -2.0, 3.0]), 1.5))
+GRADIENT_CHECK_1D_THETA = 0.5
+GRADIENT_CHECK_N = {"seed": 1, "layers_dims": [3, 4, 3, 1], "m": 5}
+CLASSIFY_CASES = (1e-10, 9.9e-8, 1e-7, 2e-5, 9.99e-4, 1e-3, 0.3)
+L2 = {"seed": 2, "layers_dims": [3, 4, 1], "m_examples": 2, "lambd": 0.7, "m": 5}
+
+
+def curved_cost():
+    """J = theta**4, its derivative, and a derivative 10% too large (curved, so one-sided differences show)."""
+    return (lambda t: t ** 4), (lambda t: 4 * t ** 3), (lambda t: 4.4 * t ** 3)
+
+
+def gradient_check_n_inputs():
+    """A small network, its cost J(parameters), backpropagation's gradients and gradients with planted bugs."""
+    rng = np.random.default_rng(GRADIENT_CHECK_N["seed"])
+    parameters, X, Y = gradcheck.random_network(GRADIENT_CHECK_N["layers_dims"], GRADIENT_CHECK_N["m"], rng)
+    return (parameters, gradcheck.network_cost(X, Y), gradcheck.network_gradients(X, Y, parameters),
+            gradcheck.network_gradients_with_bugs(X, Y, parameters))
+
+
+def l2_inputs():
+    rng = np.random.default_rng(L2["seed"])
+    parameters, _, _ = gradcheck.random_network(L2["layers_dims"], L2["m_examples"], rng)
+    return parameters, L2["lambd"], L2["m"]
+
+
+def _expected(check: str):
+    return expected_values("gradient_checking")[check]
 
 
 def check_1d(forward_propagation_1d, backward_propagation_1d) -> None:
-    for x, theta in ((2.0, 4.0), (-3.0, 0.5), (np.array([1.0, -2.0, 3.0]), 1.5)):
+    for (x, theta), (expected_J, expected_dtheta) in zip(ONE_D_CASES, _expected("1d")):
         J = forward_propagation_1d(x, theta)
-        assert np.allclose(J, theta * x), f"forward_propagation_1d({x}, {theta}) returned {J}; J = theta * x."
+        assert np.allclose(J, expected_J), f"forward_propagation_1d({x}, {theta}) returned {J}; J = theta * x."
         dtheta = backward_propagation_1d(x, theta)
-        numerical = (forward_propagation_1d(x, theta + 1e-6) - forward_propagation_1d(x, theta - 1e-6)) / 2e-6
-        assert np.allclose(dtheta, numerical, rtol=1e-6), (
-            f"backward_propagation_1d({x}, {theta}) returned {dtheta}, but the slope of J measured numerically is "
-            f"{numerical}. The derivative of theta * x with respect to theta is x.")
+        assert np.allclose(dtheta, expected_dtheta, rtol=1e-6), (
+            f"backward_propagation_1d({x}, {theta}) returned {dtheta}, but the slope of J with respect to theta "
+            f"is {expected_dtheta}. The derivative of theta * x with respect to theta is x.")
     passed("forward_propagation_1d and backward_propagation_1d")
 
 
 def check_gradient_check_1d(gradient_check_1d) -> None:
-    theta = 0.5
-    J, dJ = (lambda t: t ** 4), (lambda t: 4 * t ** 3)  # curved, so one-sided differences show
+    theta = GRADIENT_CHECK_1D_THETA
+    J, dJ, wrong = curved_cost()
     gradapprox, difference = gradient_check_1d(J, dJ, theta)
-    assert np.allclose(gradapprox, 4 * theta ** 3, rtol=2e-8, atol=0), (
+    assert np.allclose(gradapprox, dJ(theta), rtol=2e-8, atol=0), (
         f"For J = theta**4 at theta = 0.5, gradapprox is {gradapprox!r} but the derivative is 0.5. An error "
         f"of about 1.5e-7 means a one-sided difference (J(theta + eps) - J(theta)) / eps: use the two-sided "
         f"(J(theta + eps) - J(theta - eps)) / (2 * eps).")
     assert 0 <= difference < 1e-7, (
         f"With a correct derivative the difference should be below 1e-7 (only round-off), but it is {difference}.")
-    wrong = lambda t: 4.4 * t ** 3  # noqa: E731 (a derivative 10% too large)
     _, difference = gradient_check_1d(J, wrong, theta)
-    expected = abs(0.55 - 0.5) / (0.55 + 0.5)
+    expected = _expected("gradient_check_1d")["difference with the wrong derivative"]
     assert np.allclose(difference, expected, rtol=1e-5), (
         f"With a derivative 10% too large (0.55 instead of 0.5), the difference should be |0.55 - 0.5| / "
         f"(|0.55| + |0.5|) = {expected:.6f}, but it is {difference}. Check the norms in the formula.")
@@ -46,10 +77,7 @@ def check_gradient_check_1d(gradient_check_1d) -> None:
 
 
 def check_gradient_check_n(gradient_check_n) -> None:
-    rng = np.random.default_rng(1)
-    parameters, X, Y = gradcheck.random_network([3, 4, 3, 1], 5, rng)
-    J = gradcheck.network_cost(X, Y)
-    gradients = gradcheck.network_gradients(X, Y, parameters)
+    parameters, J, gradients, buggy = gradient_check_n_inputs()
     difference, gradapprox = gradient_check_n(J, parameters, gradients)
     n = sum(v.size for v in parameters.values())
     assert np.shape(gradapprox) == (n, 1), (
@@ -62,19 +90,15 @@ def check_gradient_check_n(gradient_check_n) -> None:
     assert 0 <= difference < 1e-7, (
         f"For a correct backward pass the difference should be below 1e-7; it is {difference:.3g}. A value just "
         f"above usually means theta was changed and not restored (nudge a copy), or a one-sided difference.")
-    buggy = gradcheck.network_gradients_with_bugs(X, Y, parameters)
     difference, _ = gradient_check_n(J, parameters, buggy)
-    bad = gradcheck.gradients_to_vector(buggy, parameters)
-    expected = np.linalg.norm(bad - grad) / (np.linalg.norm(bad) + np.linalg.norm(grad))
+    expected = _expected("gradient_check_n")["difference with the planted bugs"]
     assert np.allclose(difference, expected, rtol=1e-4), (
         f"For the backward pass with planted bugs the difference should be about {expected:.4g}; got {difference}.")
     passed("gradient_check_n")
 
 
 def check_classify_difference(classify_difference) -> None:
-    cases = {1e-10: "correct", 9.9e-8: "correct", 1e-7: "inspect", 2e-5: "inspect", 9.99e-4: "inspect",
-             1e-3: "bug", 0.3: "bug"}
-    for difference, expected in cases.items():
+    for difference, expected in zip(CLASSIFY_CASES, _expected("classify_difference")):
         got = classify_difference(difference)
         assert got == expected, (
             f"classify_difference({difference:g}) returned {got!r}; expected {expected!r}. Below 1e-7 is "
@@ -83,21 +107,22 @@ def check_classify_difference(classify_difference) -> None:
 
 
 def check_l2(l2_penalty, l2_penalty_gradients) -> None:
-    rng = np.random.default_rng(2)
-    parameters, _, _ = gradcheck.random_network([3, 4, 1], 2, rng)
-    lambd, m = 0.7, 5
+    parameters, lambd, m = l2_inputs()
+    data = _expected("l2")
     penalty = l2_penalty(parameters, lambd, m)
-    expected = lambd / (2 * m) * sum(np.sum(parameters[f"W{l}"] ** 2) for l in (1, 2))
+    expected = data["penalty"]
     assert np.allclose(penalty, expected), (
         f"l2_penalty returned {penalty}; expected {expected:.6f} = lambd / (2 m) * (sum of every squared weight). "
         f"Biases are not penalised.")
     gradients = l2_penalty_gradients(parameters, lambd, m)
-    assert set(gradients) == {"dW1", "dW2"}, f"l2_penalty_gradients should return dW1 and dW2 only; got {sorted(gradients)}."
-    for l in (1, 2):
-        W = parameters[f"W{l}"]
-        numerical = numerical_gradient(lambda: l2_penalty(parameters, lambd, m), W)
-        assert np.allclose(gradients[f"dW{l}"], numerical, rtol=1e-5, atol=1e-8), (
-            f"dW{l} from l2_penalty_gradients disagrees with the numerical gradient of l2_penalty "
-            f"(first entries {np.ravel(gradients[f'dW{l}'])[:3]} against {np.ravel(numerical)[:3]}). "
-            f"The derivative of lambd / (2 m) * W**2 is lambd / m * W.")
+    keys = sorted(data["gradients"])
+    assert isinstance(gradients, dict) and sorted(gradients) == keys, (
+        f"l2_penalty_gradients should return {' and '.join(keys)} only; got "
+        f"{sorted(gradients) if isinstance(gradients, dict) else type(gradients).__name__}.")
+    for key in keys:
+        got, right = np.asarray(gradients[key]), data["gradients"][key]
+        assert got.shape == right.shape and np.allclose(got, right, rtol=1e-5, atol=1e-8), (
+            f"{key} from l2_penalty_gradients is not the derivative of l2_penalty (first entries "
+            f"{np.ravel(got)[:3]} against {np.ravel(right)[:3]}). The derivative of lambd / (2 m) * W**2 is "
+            f"lambd / m * W.")
     passed("l2_penalty and l2_penalty_gradients")

@@ -10,26 +10,23 @@ Biases are always zeros; the weights differ:
     Glorot        W[l] ~ N(0, 1) * sqrt(2 / (n[l-1] + n[l]))
 
 The spread is checked on a large layer, where the sample standard deviation is
-within a fraction of a percent of the true one.
+within a fraction of a percent of the true one; the standard deviation each scale gives on
+that layer (the right ones and the classic mistakes) is stored as data (data/initialization.json).
 """
 
 import numpy as np
 
-from . import check_parameters_structure, passed
+from . import check_parameters_structure, expected_values, passed
 
 SMALL_DIMS = ([3, 2, 1], [5, 4, 3, 1], [2, 6])
 LARGE_DIMS = [300, 500, 200]
 STD_TOLERANCE = 0.03  # relative; the sampling error on a 500 x 300 layer is about 0.2%
 
-KNOWN_SPREADS = {
-    "sqrt(2 / n_prev), He": lambda n_prev, n: np.sqrt(2 / n_prev),
-    "sqrt(1 / n_prev), Xavier": lambda n_prev, n: np.sqrt(1 / n_prev),
-    "sqrt(2 / (n_prev + n)), Glorot": lambda n_prev, n: np.sqrt(2 / (n_prev + n)),
-    "10, large random": lambda n_prev, n: 10.0,
-    "1, no scaling at all": lambda n_prev, n: 1.0,
-    "2 / n_prev, the square root is missing": lambda n_prev, n: 2 / n_prev,
-    "1 / n_prev, the square root is missing": lambda n_prev, n: 1 / n_prev,
-}
+
+def spreads() -> dict[str, list[float]]:
+    """{name of a scale: the standard deviation it gives each layer of LARGE_DIMS}, for every scale the checks know
+    (the right ones first, then the classic mistakes)."""
+    return {name: stds for name, stds in expected_values("initialization")["spreads"]}
 
 
 def check_initialize_parameters_zeros(initialize_parameters_zeros) -> None:
@@ -56,11 +53,11 @@ def check_random_initialization(initialize, expected_spread: str) -> None:
     call = f"{fn_name}({LARGE_DIMS})"
     parameters = initialize(list(LARGE_DIMS))
     check_parameters_structure(parameters, LARGE_DIMS, call)
-    formula = KNOWN_SPREADS[expected_spread]
+    known = spreads()
     for l in range(1, len(LARGE_DIMS)):
         W = parameters[f"W{l}"]
         n_prev, n = LARGE_DIMS[l - 1], LARGE_DIMS[l]
-        target = formula(n_prev, n)
+        target = known[expected_spread][l - 1]
         std, mean = float(np.std(W)), float(np.mean(W))
         # A zero-mean draw has |mean| within a few std / sqrt(size); a `rand` draw is off by 1.7 std.
         assert np.allclose(mean, 0.0, atol=6 * std / np.sqrt(W.size)), (
@@ -68,7 +65,7 @@ def check_random_initialization(initialize, expected_spread: str) -> None:
             f"use np.random.randn, which draws from a normal distribution with mean 0.")
         assert np.allclose(std, target, rtol=STD_TOLERANCE, atol=0), (
             f"{call}: W{l} (n_prev={n_prev}, n={n}) has standard deviation {std:.4g}, but the scale "
-            f"{expected_spread.split(',')[0]} gives {target:.4g}.{_diagnose(std, n_prev, n)}")
+            f"{expected_spread.split(',')[0]} gives {target:.4g}.{_diagnose(std, known, l)}")
         kurtosis = float(np.mean(((W - mean) / std) ** 4))
         assert np.allclose(kurtosis, 3.0, atol=0.3), (
             f"{call}: the values of W{l} are not normally distributed (kurtosis {kurtosis:.2f}, a normal "
@@ -76,8 +73,8 @@ def check_random_initialization(initialize, expected_spread: str) -> None:
     passed(fn_name)
 
 
-def _diagnose(std: float, n_prev: int, n: int) -> str:
-    for name, formula in KNOWN_SPREADS.items():
-        if abs(std - formula(n_prev, n)) <= STD_TOLERANCE * formula(n_prev, n):
+def _diagnose(std: float, known: dict[str, list[float]], l: int) -> str:
+    for name, stds in known.items():
+        if abs(std - stds[l - 1]) <= STD_TOLERANCE * stds[l - 1]:
             return f" Your values match a scale of {name}."
     return ""

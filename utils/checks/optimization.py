@@ -9,9 +9,10 @@ For every parameter array W (and b) with gradient dW, one step of each method is
                        s = beta2 * s + (1 - beta2) * dW**2               s_hat = s / (1 - beta2**t)
                        W -= learning_rate * v_hat / (sqrt(s_hat) + epsilon)          (t = 1 on the first step)
 
-The checks run a few steps from fixed random states and, when a result is wrong, say which
-classic mistake it matches (no bias correction, epsilon inside the square root, t counted from 0,
-biases not updated, ...).
+The checks run a few steps from fixed random states and compare with the stored results of the
+same steps (data/optimization.json); when a result is wrong, they say which classic mistake gives
+exactly that result (no bias correction, epsilon inside the square root, t counted from 0, biases
+not updated, ...).
 """
 
 import copy
@@ -19,7 +20,25 @@ import copy
 import numpy as np
 
 from .properties import problems_with
-from . import passed
+from . import expected_values, passed
+
+# The fixed inputs of the checks (the stored expected values are the results on exactly these).
+GD_SEED, GD_LEARNING_RATE = 0, 0.1
+MOMENTUM_SEED, MOMENTUM_SETTINGS, MOMENTUM_STEPS = 2, ((0.9, 0.01), (0.5, 0.1)), 3
+RMSPROP_SEED, RMSPROP_BETA2, RMSPROP_LEARNING_RATE, RMSPROP_EPSILON, RMSPROP_STEPS = 3, 0.999, 0.01, 1e-8, 3
+ADAM_SEED, ADAM_STEPS, ADAM_SETTINGS = 4, (1, 2, 3, 4), (0.01, 0.9, 0.999, 1e-8)  # learning_rate, beta1, beta2, eps
+EWA_VALUES, EWA_BETA = (10.0, 12.0, 8.0, 11.0), 0.9
+DECAY_EPOCHS = (1, 2, 9, 10, 11, 25)
+# name, the arguments after (learning_rate0, epoch_num), the call as shown, the formula
+DECAY_CASES = (
+    ("inverse_decay", (1.0,), "inverse_decay(0.2, epoch_num, decay_rate=1)",
+     "learning_rate0 / (1 + decay_rate * epoch_num)"),
+    ("exponential_decay", (), "exponential_decay(0.2, epoch_num)", "learning_rate0 * 0.95**epoch_num"),
+    ("inverse_sqrt_decay", (0.5,), "inverse_sqrt_decay(0.2, epoch_num, k=0.5)", "learning_rate0 * k / sqrt(epoch_num)"),
+    ("staircase_decay", (1.0, 10), "staircase_decay(0.2, epoch_num, decay_rate=1, time_interval=10)",
+     "learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval))"),
+)
+DECAY_LEARNING_RATE0 = 0.2
 
 
 def random_state(seed: int, layers_dims=(3, 4, 2), positive: bool = False):
@@ -32,6 +51,25 @@ def random_state(seed: int, layers_dims=(3, 4, 2), positive: bool = False):
             grads["d" + name] = rng.standard_normal(shape)
             state["d" + name] = rng.random(shape) * 0.1 if positive else rng.standard_normal(shape) * 0.1
     return parameters, grads, state
+
+
+def rmsprop_start():
+    """The RMSprop check's start: a random state with one tiny gradient where s is 0 (where epsilon's place matters)."""
+    parameters, grads, s = random_state(RMSPROP_SEED, positive=True)
+    grads["dW1"][0, 0] = 1e-5
+    s["dW1"][0, 0] = 0.0
+    return parameters, grads, s
+
+
+def adam_start():
+    """The Adam check's start: random parameters and gradients, one of them tiny."""
+    parameters, grads, _ = random_state(ADAM_SEED)
+    grads["dW1"][0, 0] = 1e-5
+    return parameters, grads
+
+
+def _expected(check: str):
+    return expected_values("optimization")[check]
 
 
 def _first_difference(got: dict, expected: dict, what: str) -> str | None:
@@ -67,57 +105,14 @@ def _explain(got: dict, expected: dict, what: str, mistakes: dict[str, dict], ca
     raise AssertionError(f"{call}: {problem}.")
 
 
-def _step(kind: str, parameters, grads, state, learning_rate, beta=0.9, beta2=0.999, epsilon=1e-8, t=1,
-          variant: str = ""):
-    """One reference step (or a known wrong variant of it) on copies; returns (parameters, *states)."""
-    parameters = copy.deepcopy(parameters)
-    state = copy.deepcopy(state)
-    keys = [key for key in parameters if not (variant == "only W" and key.startswith("b"))]
-    if kind == "gd":
-        for key in keys:
-            parameters[key] = parameters[key] - learning_rate * grads["d" + key] * (-1 if variant == "plus" else 1)
-        return (parameters,)
-    if kind == "momentum":
-        v = state
-        for key in keys:
-            g = grads["d" + key]
-            v["d" + key] = beta * v["d" + key] + (g if variant == "no (1 - beta)" else (1 - beta) * g)
-            parameters[key] = parameters[key] - learning_rate * (g if variant == "gradient step" else v["d" + key])
-        return parameters, v
-    if kind == "rmsprop":
-        s = state
-        for key in keys:
-            g = grads["d" + key]
-            s["d" + key] = beta2 * s["d" + key] + (1 - beta2) * (g if variant == "not squared" else g ** 2)
-            if variant == "epsilon inside":
-                parameters[key] = parameters[key] - learning_rate * g / np.sqrt(s["d" + key] + epsilon)
-            else:
-                parameters[key] = parameters[key] - learning_rate * g / (np.sqrt(s["d" + key]) + epsilon)
-        return parameters, s
-    v, s = state
-    for key in keys:
-        g = grads["d" + key]
-        v["d" + key] = beta * v["d" + key] + (1 - beta) * g
-        s["d" + key] = beta2 * s["d" + key] + (1 - beta2) * g ** 2
-        step_t = t - 1 if variant == "t from 0" else t
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v_hat = v["d" + key] if variant == "no bias correction" else v["d" + key] / (1 - beta ** step_t)
-            s_hat = s["d" + key] if variant == "no bias correction" else s["d" + key] / (1 - beta2 ** step_t)
-            if variant == "epsilon inside":
-                parameters[key] = parameters[key] - learning_rate * v_hat / np.sqrt(s_hat + epsilon)
-            else:
-                parameters[key] = parameters[key] - learning_rate * v_hat / (np.sqrt(s_hat) + epsilon)
-    return parameters, v, s
-
-
 def check_update_parameters_with_gd(update_parameters_with_gd) -> None:
-    parameters, grads, _ = random_state(0)
-    got = update_parameters_with_gd(copy.deepcopy(parameters), grads, 0.1)
-    expected, = _step("gd", parameters, grads, None, 0.1)
-    _explain(got, expected, "parameters", {
-        "the biases are not updated (update every W[l] and b[l])": _step("gd", parameters, grads, None, 0.1, variant="only W")[0],
+    parameters, grads, _ = random_state(GD_SEED)
+    data = _expected("gd")
+    got = update_parameters_with_gd(copy.deepcopy(parameters), grads, GD_LEARNING_RATE)
+    _explain(got, data["parameters"], "parameters", {
+        "the biases are not updated (update every W[l] and b[l])": data["mistakes"]["only W"],
         "the gradient is added instead of subtracted (step downhill: W - learning_rate * dW)":
-            _step("gd", parameters, grads, None, 0.1, variant="plus")[0],
+            data["mistakes"]["plus"],
     }, "update_parameters_with_gd")
     passed("update_parameters_with_gd")
 
@@ -141,21 +136,21 @@ def check_random_mini_batches(random_mini_batches) -> None:
 
 
 def check_exponentially_weighted_averages(exponentially_weighted_averages) -> None:
-    values = np.array([10.0, 12.0, 8.0, 11.0])
-    beta = 0.9
-    raw = [1.0, 2.1, 2.69, 3.521]  # v_t = 0.9 v_{t-1} + 0.1 theta_t, from v_0 = 0
-    corrected = [v / (1 - beta ** t) for t, v in enumerate(raw, start=1)]
-    got = np.asarray(exponentially_weighted_averages(values, beta), dtype=np.float64)
+    values = np.array(EWA_VALUES)
+    data = _expected("ewa")
+    raw, corrected = data["plain"], data["corrected"]
+    got = np.asarray(exponentially_weighted_averages(values, EWA_BETA), dtype=np.float64)
     assert got.shape == values.shape, f"exponentially_weighted_averages should return one value per day, shape {values.shape}; got {got.shape}."
     if np.allclose(got, corrected):
         raise AssertionError("exponentially_weighted_averages(values, 0.9) returned the bias-corrected averages; "
                              "with bias_correction=False return v_t itself.")
     assert np.allclose(got, raw), (
-        f"exponentially_weighted_averages([10, 12, 8, 11], 0.9) should be {raw} (v_0 = 0, "
+        f"exponentially_weighted_averages([10, 12, 8, 11], 0.9) should be {list(np.round(raw, 4))} (v_0 = 0, "
         f"v_t = beta * v_(t-1) + (1 - beta) * theta_t); got {list(np.round(got, 4))}.")
-    got = np.asarray(exponentially_weighted_averages(values, beta, bias_correction=True), dtype=np.float64)
-    wrong_t = [v / (1 - beta ** t) if t else np.inf for t, v in enumerate(raw)]
-    hint = " Count t from 1: the first average is divided by 1 - beta." if np.allclose(got[1:], wrong_t[1:]) else ""
+    got = np.asarray(exponentially_weighted_averages(values, EWA_BETA, bias_correction=True), dtype=np.float64)
+    hint = (" Count t from 1: the first average is divided by 1 - beta."
+            if got.shape == values.shape and np.allclose(got[1:], data["mistakes"]["t from 0, after the first"])
+            else "")
     assert np.allclose(got, corrected), (
         f"With bias_correction=True the averages should be v_t / (1 - beta**t) = {list(np.round(corrected, 4))}; "
         f"got {list(np.round(got, 4))}.{hint}")
@@ -163,102 +158,88 @@ def check_exponentially_weighted_averages(exponentially_weighted_averages) -> No
 
 
 def check_momentum(initialize_velocity, update_parameters_with_momentum) -> None:
-    parameters, grads, v = random_state(2)
+    parameters, grads, v = random_state(MOMENTUM_SEED)
+    data = _expected("momentum")
     zeros = initialize_velocity(copy.deepcopy(parameters))
-    _explain(zeros, {k: np.zeros_like(val) for k, val in v.items()}, "initialize_velocity(parameters)", {},
-             "initialize_velocity")
-    for beta, learning_rate in ((0.9, 0.01), (0.5, 0.1)):
+    _explain(zeros, data["initialize"], "initialize_velocity(parameters)", {}, "initialize_velocity")
+    for (beta, learning_rate), run in zip(MOMENTUM_SETTINGS, data["runs"]):
         state = (copy.deepcopy(parameters), copy.deepcopy(v))
-        for step in range(3):
-            expected_p, expected_v = _step("momentum", *state[:1], grads, state[1], learning_rate, beta=beta)
+        for step, expected in enumerate(run):
             result = update_parameters_with_momentum(copy.deepcopy(state[0]), grads, copy.deepcopy(state[1]),
                                                      beta, learning_rate)
             assert isinstance(result, tuple) and len(result) == 2, "update_parameters_with_momentum returns (parameters, v)."
             call = f"update_parameters_with_momentum (beta={beta}, learning_rate={learning_rate}, step {step + 1})"
-            mistakes = {name: _step("momentum", state[0], grads, state[1], learning_rate, beta=beta, variant=name)
-                        for name in ("only W", "no (1 - beta)", "gradient step")}
-            _explain(result[1], expected_v, "v", {
+            mistakes = expected["mistakes"]
+            _explain(result[1], expected["v"], "v", {
                 "v is updated without the factor (1 - beta) on the gradient": mistakes["no (1 - beta)"][1],
                 "the biases' velocities are not updated": mistakes["only W"][1]}, call)
-            _explain(result[0], expected_p, "parameters", {
+            _explain(result[0], expected["parameters"], "parameters", {
                 "the biases are not updated": mistakes["only W"][0],
                 "the step uses the gradient instead of the velocity v": mistakes["gradient step"][0]}, call)
-            state = (expected_p, expected_v)
+            state = (expected["parameters"], expected["v"])
     passed("initialize_velocity and update_parameters_with_momentum")
 
 
 def check_rmsprop(initialize_rmsprop, update_parameters_with_rmsprop) -> None:
-    parameters, grads, s = random_state(3, positive=True)
-    grads["dW1"][0, 0] = 1e-5  # a tiny gradient: where epsilon's place matters
-    s["dW1"][0, 0] = 0.0
+    parameters, grads, s = rmsprop_start()
+    data = _expected("rmsprop")
     zeros = initialize_rmsprop(copy.deepcopy(parameters))
-    _explain(zeros, {k: np.zeros_like(val) for k, val in s.items()}, "initialize_rmsprop(parameters)", {},
-             "initialize_rmsprop")
+    _explain(zeros, data["initialize"], "initialize_rmsprop(parameters)", {}, "initialize_rmsprop")
     state = (copy.deepcopy(parameters), copy.deepcopy(s))
-    for step in range(3):
-        expected_p, expected_s = _step("rmsprop", state[0], grads, state[1], 0.01, beta2=0.999)
+    for step, expected in enumerate(data["steps"]):
         result = update_parameters_with_rmsprop(copy.deepcopy(state[0]), grads, copy.deepcopy(state[1]),
-                                                0.999, 0.01, 1e-8)
+                                                RMSPROP_BETA2, RMSPROP_LEARNING_RATE, RMSPROP_EPSILON)
         assert isinstance(result, tuple) and len(result) == 2, "update_parameters_with_rmsprop returns (parameters, s)."
         call = f"update_parameters_with_rmsprop (beta2=0.999, learning_rate=0.01, step {step + 1})"
-        mistakes = {name: _step("rmsprop", state[0], grads, state[1], 0.01, beta2=0.999, variant=name)
-                    for name in ("only W", "not squared", "epsilon inside")}
-        _explain(result[1], expected_s, "s", {"the gradient is not squared in s": mistakes["not squared"][1],
-                                              "the biases' s are not updated": mistakes["only W"][1]}, call)
-        _explain(result[0], expected_p, "parameters", {
+        mistakes = expected["mistakes"]
+        _explain(result[1], expected["s"], "s", {"the gradient is not squared in s": mistakes["not squared"][1],
+                                                 "the biases' s are not updated": mistakes["only W"][1]}, call)
+        _explain(result[0], expected["parameters"], "parameters", {
             "epsilon is inside the square root (it belongs outside: sqrt(s) + epsilon)": mistakes["epsilon inside"][0],
             "the biases are not updated": mistakes["only W"][0]}, call)
-        state = (expected_p, expected_s)
+        state = (expected["parameters"], expected["s"])
     passed("initialize_rmsprop and update_parameters_with_rmsprop")
 
 
 def check_adam(initialize_adam, update_parameters_with_adam) -> None:
-    parameters, grads, _ = random_state(4)
-    grads["dW1"][0, 0] = 1e-5
+    parameters, grads = adam_start()
+    data = _expected("adam")
     result = initialize_adam(copy.deepcopy(parameters))
     assert isinstance(result, tuple) and len(result) == 2, "initialize_adam returns (v, s)."
-    zeros = {f"d{k}": np.zeros_like(val) for k, val in parameters.items()}
-    _explain(result[0], zeros, "v from initialize_adam", {}, "initialize_adam")
-    _explain(result[1], zeros, "s from initialize_adam", {}, "initialize_adam")
+    zeros_v, zeros_s = data["initialize"]
+    _explain(result[0], zeros_v, "v from initialize_adam", {}, "initialize_adam")
+    _explain(result[1], zeros_s, "s from initialize_adam", {}, "initialize_adam")
     # The first step from v = s = 0 moves every parameter by about learning_rate, against its gradient.
-    state = (copy.deepcopy(parameters), copy.deepcopy(zeros), copy.deepcopy(zeros))
-    for t in (1, 2, 3, 4):
-        expected = _step("adam", state[0], grads, (state[1], state[2]), 0.01, t=t)
+    learning_rate, beta1, beta2, epsilon = ADAM_SETTINGS
+    state = (copy.deepcopy(parameters), zeros_v, zeros_s)
+    for t, expected in zip(ADAM_STEPS, data["steps"]):
         with np.errstate(divide="ignore", invalid="ignore"):
             result = update_parameters_with_adam(copy.deepcopy(state[0]), grads, copy.deepcopy(state[1]),
-                                                 copy.deepcopy(state[2]), t, 0.01, 0.9, 0.999, 1e-8)
+                                                 copy.deepcopy(state[2]), t, learning_rate, beta1, beta2, epsilon)
         assert isinstance(result, tuple) and len(result) == 3, (
             "update_parameters_with_adam returns (parameters, v, s): the bias-corrected averages are only used "
             "inside the step, not returned.")
         call = f"update_parameters_with_adam (t={t}, learning_rate=0.01, beta1=0.9, beta2=0.999)"
-        mistakes = {name: _step("adam", state[0], grads, (state[1], state[2]), 0.01, t=t, variant=name)
-                    for name in ("only W", "no bias correction", "t from 0", "epsilon inside")}
-        _explain(result[1], expected[1], "v", {"the biases' v are not updated": mistakes["only W"][1]}, call)
-        _explain(result[2], expected[2], "s", {"the biases' s are not updated": mistakes["only W"][2]}, call)
-        _explain(result[0], expected[0], "parameters", {
+        mistakes = expected["mistakes"]
+        _explain(result[1], expected["v"], "v", {"the biases' v are not updated": mistakes["only W"][1]}, call)
+        _explain(result[2], expected["s"], "s", {"the biases' s are not updated": mistakes["only W"][2]}, call)
+        _explain(result[0], expected["parameters"], "parameters", {
             "the averages are not bias-corrected (divide v by 1 - beta1**t and s by 1 - beta2**t)":
                 mistakes["no bias correction"][0],
             "t is counted from 0 in the bias correction (the first step is t = 1)": mistakes["t from 0"][0],
             "epsilon is inside the square root (it belongs outside: sqrt(s_hat) + epsilon)": mistakes["epsilon inside"][0],
             "the biases are not updated": mistakes["only W"][0]}, call)
-        state = expected
+        state = (expected["parameters"], expected["v"], expected["s"])
     passed("initialize_adam and update_parameters_with_adam")
 
 
 def check_decay(inverse_decay, exponential_decay, inverse_sqrt_decay, staircase_decay) -> None:
-    cases = [
-        ("inverse_decay(0.2, epoch_num, decay_rate=1)", lambda e: inverse_decay(0.2, e, 1.0),
-         lambda e: 0.2 / (1 + e), "learning_rate0 / (1 + decay_rate * epoch_num)"),
-        ("exponential_decay(0.2, epoch_num)", lambda e: exponential_decay(0.2, e),
-         lambda e: 0.2 * 0.95 ** e, "learning_rate0 * 0.95**epoch_num"),
-        ("inverse_sqrt_decay(0.2, epoch_num, k=0.5)", lambda e: inverse_sqrt_decay(0.2, e, 0.5),
-         lambda e: 0.2 * 0.5 / np.sqrt(e), "learning_rate0 * k / sqrt(epoch_num)"),
-        ("staircase_decay(0.2, epoch_num, decay_rate=1, time_interval=10)", lambda e: staircase_decay(0.2, e, 1.0, 10),
-         lambda e: 0.2 / (1 + np.floor(e / 10)), "learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval))"),
-    ]
-    for call, got_at, expected_at, formula in cases:
-        for epoch_num in (1, 2, 9, 10, 11, 25):
-            got, expected = got_at(epoch_num), expected_at(epoch_num)
+    schedules = {"inverse_decay": inverse_decay, "exponential_decay": exponential_decay,
+                 "inverse_sqrt_decay": inverse_sqrt_decay, "staircase_decay": staircase_decay}
+    data = _expected("decay")
+    for name, arguments, call, formula in DECAY_CASES:
+        for epoch_num, expected in zip(DECAY_EPOCHS, data[name]):
+            got = schedules[name](DECAY_LEARNING_RATE0, epoch_num, *arguments)
             assert np.ndim(got) == 0 and np.isclose(got, expected, rtol=1e-9), (
                 f"{call} at epoch_num = {epoch_num} returned {got!r}; expected {expected:.6g} = {formula}.")
     passed("inverse_decay, exponential_decay, inverse_sqrt_decay and staircase_decay")

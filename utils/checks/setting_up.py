@@ -4,22 +4,36 @@
     diagnose:         avoidable bias = train error - base error; variance = dev error - train error;
                       each is "high" when it exceeds `tolerance`
     normalisation:    mu and sigma (standard deviation, not variance) fitted on the training set only
+
+Expected values are stored as data (data/setting_up.json); a split is judged by its properties.
 """
 
 import numpy as np
 
 from .properties import check_split as split_problems
-from . import passed
+from . import expected_values, passed
 
+# The fixed inputs of the checks (the stored expected values are the results on exactly these).
+SPLIT_SIZES_CASES = (5, 100, 1_000, 10_000, 100_000, 1_000_000)
+SPLIT_M = 1500
+DIAGNOSE_CASES = ((0.01, 0.11, 0.0), (0.15, 0.16, 0.0), (0.15, 0.30, 0.0), (0.005, 0.01, 0.0), (0.15, 0.16, 0.14),
+                  (0.15, 0.30, 0.14))
 DIAGNOSES = ("high bias", "high variance", "high bias and high variance", "low bias and low variance")
-BIAS_ADVICE = ["better optimizer", "bigger network", "new architecture", "train longer"]
-VARIANCE_ADVICE = ["more data", "new architecture", "regularization"]
+
+
+def normalization_inputs():
+    X_train = np.array([[1.0, 2.0, 3.0, 6.0], [100.0, 300.0, 200.0, 400.0]])
+    X_dev = np.array([[4.0, 8.0], [250.0, 650.0]])
+    return X_train, X_dev
+
+
+def _expected(check: str):
+    return expected_values("setting_up")[check]
 
 
 def check_split_sizes(split_sizes) -> None:
-    cases = {5: (3, 1, 1), 100: (60, 20, 20), 1_000: (600, 200, 200), 10_000: (6_000, 2_000, 2_000),
-             100_000: (80_000, 10_000, 10_000), 1_000_000: (980_000, 10_000, 10_000)}
-    for m, expected in cases.items():
+    for m, expected in zip(SPLIT_SIZES_CASES, _expected("split_sizes")):
+        expected = tuple(expected)
         got = tuple(int(v) for v in split_sizes(m))
         assert got == expected, (
             f"split_sizes({m}) returned {got}; expected {expected}. Dev and test each take int(0.2 * m) examples, "
@@ -28,16 +42,16 @@ def check_split_sizes(split_sizes) -> None:
 
 
 def check_split(train_dev_test_split) -> None:
-    # Large enough that a split which is not stratified misses the class proportions by more than 2.
+    # m = SPLIT_M: large enough that a split which is not stratified misses the class proportions by more than 2.
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(3, 1500))
-    Y = (rng.random((1, 1500)) < 0.3).astype(np.int64)
+    X = rng.normal(size=(3, SPLIT_M))
+    Y = (rng.random((1, SPLIT_M)) < 0.3).astype(np.int64)
     for seed in (1, 2):
         result = train_dev_test_split(X.copy(), Y.copy(), seed=seed)
         assert isinstance(result, tuple) and len(result) == 6, \
             "train_dev_test_split should return a tuple of six arrays: X_train, Y_train, X_dev, Y_dev, X_test, Y_test."
         got = {f"split/{i}": np.asarray(a) for i, a in enumerate(result)}
-        problems = split_problems("split", got, {"X": X, "Y": Y, "sizes": (900, 300, 300)})  # m = 1500
+        problems = split_problems("split", got, {"X": X, "Y": Y, "sizes": _expected("split")["sizes"]})
         assert not problems, "train_dev_test_split: " + "; ".join(problems) + "."
     result = train_dev_test_split(X.copy(), Y.copy(), seed=1)
     again = train_dev_test_split(X.copy(), Y.copy(), seed=1)
@@ -49,18 +63,13 @@ def check_split(train_dev_test_split) -> None:
 
 
 def check_diagnose(diagnose, basic_recipe) -> None:
-    cases = [((0.01, 0.11, 0.0), "high variance"), ((0.15, 0.16, 0.0), "high bias"),
-             ((0.15, 0.30, 0.0), "high bias and high variance"), ((0.005, 0.01, 0.0), "low bias and low variance"),
-             ((0.15, 0.16, 0.14), "low bias and low variance"), ((0.15, 0.30, 0.14), "high variance")]
-    for (train, dev, base), expected in cases:
+    for (train, dev, base), expected in zip(DIAGNOSE_CASES, _expected("diagnose")):
         got = diagnose(train, dev, base)
         assert got == expected, (
             f"diagnose(train_error={train}, dev_error={dev}, base_error={base}) returned {got!r}; expected "
             f"{expected!r}. Avoidable bias is train - base = {train - base:.3f}; variance is dev - train = "
             f"{dev - train:.3f}; each is high above the tolerance 0.02.")
-    recipes = {"high bias": BIAS_ADVICE, "high variance": VARIANCE_ADVICE,
-               "high bias and high variance": BIAS_ADVICE, "low bias and low variance": ["done"]}
-    for diagnosis, expected in recipes.items():
+    for diagnosis, expected in zip(DIAGNOSES, _expected("basic_recipe")):
         got = sorted(basic_recipe(diagnosis))
         assert got == expected, (
             f"basic_recipe({diagnosis!r}) returned {got}; expected {expected}."
@@ -69,25 +78,25 @@ def check_diagnose(diagnose, basic_recipe) -> None:
 
 
 def check_normalization(fit_normalizer, normalize) -> None:
-    X_train = np.array([[1.0, 2.0, 3.0, 6.0], [100.0, 300.0, 200.0, 400.0]])
-    X_dev = np.array([[4.0, 8.0], [250.0, 650.0]])
+    X_train, X_dev = normalization_inputs()
+    data = _expected("normalization")
     mu, sigma = fit_normalizer(X_train)
     assert np.shape(mu) == (2, 1) and np.shape(sigma) == (2, 1), (
         f"mu and sigma should have shape (n_x, 1) = (2, 1), one value per feature; got {np.shape(mu)} and "
         f"{np.shape(sigma)}. Use axis=1, keepdims=True.")
-    assert np.allclose(mu, [[3.0], [250.0]]), f"mu should be the mean of each feature (row): [[3], [250]]; got {mu.tolist()}."
-    expected_sigma = X_train.std(axis=1, keepdims=True)
-    if np.allclose(sigma, expected_sigma ** 2):
+    assert np.allclose(mu, data["mu"]), (
+        f"mu should be the mean of each feature (row): {data['mu'].tolist()}; got {np.asarray(mu).tolist()}.")
+    if np.allclose(sigma, data["mistakes"]["the variance"]):
         raise AssertionError("sigma is the variance; divide by the standard deviation, its square root. "
                              "(Some course notes divide by the variance: that is a mistake.)")
-    assert np.allclose(sigma, expected_sigma), (
+    assert np.allclose(sigma, data["sigma"]), (
         f"sigma should be the standard deviation of each feature, np.std(X, axis=1, keepdims=True) = "
-        f"{expected_sigma.ravel().round(4).tolist()}; got {np.ravel(sigma).round(4).tolist()}.")
+        f"{data['sigma'].ravel().round(4).tolist()}; got {np.ravel(sigma).round(4).tolist()}.")
     Z = normalize(X_train, mu, sigma)
     assert np.allclose(Z.mean(axis=1), 0) and np.allclose(Z.std(axis=1), 1), \
         "normalize(X_train, mu, sigma) should give every feature mean 0 and standard deviation 1: (X - mu) / sigma."
     Z_dev = normalize(X_dev, mu, sigma)
-    assert np.allclose(Z_dev, (X_dev - mu) / expected_sigma), (
+    assert np.allclose(Z_dev, data["Z_dev"]), (
         "normalize(X_dev, mu, sigma) must use the training set's mu and sigma, not statistics of X_dev: dev and "
         "test data go through exactly the same transformation as the training data.")
     passed("fit_normalizer and normalize")
