@@ -177,31 +177,6 @@ def check_forward_propagation_with_dropout(forward_propagation_with_dropout) -> 
     passed("forward_propagation_with_dropout")
 
 
-# Kept only while the hidden check of test_dropout_network still imports it: it builds inputs, never an expected value.
-def dropout_cache(parameters: dict, X: np.ndarray, keep_probs: list, rng: np.random.Generator):
-    """Y_hat and a cache [(A_prev, Z, D), ...] for fixed masks drawn from rng, and the cost J(parameters) that
-    uses those same masks (so it can be differentiated numerically)."""
-    L = nets.num_layers(parameters)
-    masks = []
-    A = X
-    for l in range(1, L):
-        A = nets.relu(parameters[f"W{l}"] @ A + parameters[f"b{l}"])
-        masks.append((rng.random(A.shape) < keep_probs[l - 1]).astype(np.float64))
-        A = A * masks[-1] / keep_probs[l - 1]
-
-    def forward(params):
-        A, cache = X, []
-        for l in range(1, L + 1):
-            Z = params[f"W{l}"] @ A + params[f"b{l}"]
-            D = masks[l - 1] if l < L else np.ones_like(Z)
-            cache.append((A, Z, D))
-            A = nets.relu(Z) * D / keep_probs[l - 1] if l < L else nets.sigmoid(Z)
-        return A, cache
-
-    Y_hat, cache = forward(parameters)
-    return Y_hat, cache, forward
-
-
 def check_backward_propagation_with_dropout(backward_propagation_with_dropout) -> None:
     setting = NETWORK_BACKWARD
     parameters, _, Y = small_network(setting["seed"], setting["layers_dims"], setting["m"])
