@@ -18,6 +18,7 @@ from pathlib import Path
 from .course import gradebook_url, load_config
 from .runner import Outcome, run
 from .sandbox import Sandbox, SandboxUnavailable
+from .staging import shown
 
 
 class Progress:
@@ -142,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nGraded {graded} submissions in {summary.seconds:.1f} s ({rate:.1f} per minute); "
           f"{summary.skipped} unchanged and skipped. Reports in {report_dir}"
           + ("" if args.no_feedback else f", feedback in {course / 'feedback'}") + ".")
+    if summary.not_graded:
+        print(f"\n{len(summary.not_graded)} submissions could NOT be graded because of the grading machine (nothing "
+              f"was recorded for them; rerun the same command to grade them):", file=sys.stderr)
+        for outcome in summary.not_graded:
+            print(f"  {outcome.assignment}/{shown(outcome.student)}: {outcome.failure}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -129,7 +129,7 @@ def _init_worker(counter, course: str, snapshot: str, memory_bytes: int) -> None
         slot = counter.value
         counter.value += 1
     os.environ["IDNN_WORKER"] = str(slot)
-    scratch = Path(tempfile.mkdtemp(prefix=f"idnn-worker{slot}-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"idnn-worker{slot}-pid{os.getpid()}-"))
     private = scratch / "gradebook.db"
     shutil.copy(snapshot, private)
     _worker.update(course=Path(course), scratch=scratch, db_url=f"sqlite:///{private}")

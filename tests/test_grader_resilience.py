@@ -1,0 +1,136 @@
+"""The grader under stress: graders side by side, a worker that dies, a kernel that never starts."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from idnn.autograde.runner import read_journal
+
+from .conftest import BIN, idnn_grade, make_course, nbgrader, scores_of, tool_env
+from .samples import initialization as samples
+from .samples.generate import build
+
+pytestmark = pytest.mark.grading
+
+BY_NAME = {sample.student: sample for sample in samples.SAMPLES}
+
+
+def expected(student: str) -> dict[str, float]:
+    return {test: float(BY_NAME[student].expected.get(test, 0)) for test in samples.ALL_TESTS}
+
+
+def course_with(root: Path, students: list[str], config_extra: str = "") -> Path:
+    course = make_course(root)
+    if config_extra:
+        (course / "nbgrader_config.py").write_text((course / "nbgrader_config.py").read_text() + config_extra)
+    nbgrader("generate_assignment", "initialization", "--force", cwd=course)
+    build(course, "initialization", samples=[BY_NAME[name] for name in students])
+    return course
+
+
+def test_two_graders_at_once_grade_every_sample_exactly(tmp_path):
+    """Two idnn-grade runs on two course copies at the same time (four kernels at once): every score exact."""
+    students = ["perfect", "blank", "alternative", "partial", "cheater", "kernel_exit", "linker"]
+    courses = [course_with(tmp_path / f"course{i}", students) for i in (1, 2)]
+    runs = [subprocess.Popen([str(BIN / "idnn-grade"), "--jobs", "2", "--no-feedback"], cwd=course, env=tool_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for course in courses]
+    outputs = [run.communicate(timeout=900)[0] for run in runs]
+    for course, run, output in zip(courses, runs, outputs):
+        assert run.returncode == 0, output
+        scores = scores_of(course)
+        for student in students:
+            assert scores[student] == expected(student), f"{course.name}/{student}\n{output}"
+
+
+def _kill_workers_grading(student: str, stop: threading.Event, kills: list[int]) -> None:
+    """Like an out-of-memory killer that always picks the worker grading `student`: SIGKILL it whenever seen."""
+    root = Path(tempfile.gettempdir())
+    while not stop.is_set():
+        for staged in root.glob(f"idnn-worker*-pid*-*/submitted/{student}"):
+            pid = int(staged.parent.parent.name.split("-pid")[1].split("-")[0])
+            if pid not in kills:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    kills.append(pid)
+                except ProcessLookupError:
+                    pass
+        time.sleep(0.02)
+
+
+def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path):
+    course = course_with(tmp_path / "course", ["perfect", "partial", "kernel_exit", "alternative"])
+    culprit = course / "submitted" / "culprit"
+    shutil.copytree(course / "submitted" / "perfect", culprit)
+    stop, kills = threading.Event(), []
+    killer = threading.Thread(target=_kill_workers_grading, args=("culprit", stop, kills), daemon=True)
+    killer.start()
+    try:
+        result = idnn_grade("--jobs", "2", "--no-feedback", cwd=course, check=False)
+    finally:
+        stop.set()
+        killer.join()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(kills) >= 2, "the worker grading the culprit should have been killed in the pool and alone"
+    journal = read_journal(course)
+    assert "crashed while grading this submission alone" in journal[("initialization", "culprit")]["failure"]
+    scores = scores_of(course)
+    assert sum(scores["culprit"].values()) == 0
+    for student in ("perfect", "partial", "kernel_exit", "alternative"):
+        assert scores[student] == expected(student), student
+        assert not (journal[("initialization", student)]["failure"] or "").startswith("the grading worker")
+
+
+FLAKY_BWRAP = """#!/bin/sh
+# bubblewrap that fails to start while the counter file holds a positive number (then counts down).
+counter={counter}
+n=$(cat "$counter")
+if [ "$n" -gt 0 ]; then
+    echo $((n - 1)) > "$counter"
+    exit 1
+fi
+exec {bwrap} "$@"
+"""
+
+
+def _flaky_bwrap(tmp_path: Path, failures: int) -> Path:
+    counter = tmp_path / "failures-left"
+    counter.write_text(str(failures))
+    script = tmp_path / "flaky-bwrap"
+    script.write_text(FLAKY_BWRAP.format(counter=counter, bwrap=shutil.which("bwrap")))
+    script.chmod(0o755)
+    return script
+
+
+def test_a_kernel_that_fails_to_start_is_started_again(tmp_path):
+    flaky = _flaky_bwrap(tmp_path, failures=2)
+    course = course_with(tmp_path / "course", ["perfect", "partial"], f"\nc.Sandbox.bwrap = {str(flaky)!r}\n")
+    idnn_grade("--jobs", "1", "--no-feedback", cwd=course)
+    assert (tmp_path / "failures-left").read_text().strip() == "0", "the flaky start was not exercised"
+    scores = scores_of(course)
+    assert scores["perfect"] == expected("perfect") and scores["partial"] == expected("partial")
+
+
+def test_a_kernel_that_never_starts_is_never_a_silent_zero(tmp_path):
+    flaky = _flaky_bwrap(tmp_path, failures=10**6)
+    config = f"\nc.Sandbox.bwrap = {str(flaky)!r}\n"
+    course = course_with(tmp_path / "course", ["perfect"], config)
+    result = idnn_grade("--jobs", "1", "--no-feedback", cwd=course, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "could NOT be graded" in result.stderr and "problem of the grading machine" in result.stderr
+    assert ("initialization", "perfect") not in read_journal(course), "a machine failure must not be journaled"
+    assert "perfect" not in scores_of(course), "a machine failure must not be recorded as a zero"
+    # Plain nbgrader autograde fails loudly too, rather than recording zeros.
+    plain = subprocess.run([str(BIN / "nbgrader"), "autograde", "initialization", "--force"], cwd=course,
+                           env=tool_env(), capture_output=True, text=True, timeout=600)
+    assert "could not be started" in plain.stdout + plain.stderr
+    # Once the machine is mended, a rerun grades it.
+    (course / "nbgrader_config.py").write_text((course / "nbgrader_config.py").read_text().replace(config, ""))
+    idnn_grade("--jobs", "1", "--no-feedback", cwd=course)
+    assert scores_of(course)["perfect"] == expected("perfect")
