@@ -74,11 +74,6 @@ def backward_propagation(Y_hat: np.ndarray, Y: np.ndarray, cache: list, paramete
     return grads
 
 
-def update_parameters(parameters: dict, grads: dict, learning_rate: float) -> dict:
-    """One step of plain gradient descent: W[l] -= learning_rate * dW[l], same for b[l]."""
-    return {key: value - learning_rate * grads[f"d{key}"] for key, value in parameters.items()}
-
-
 def predict(X: np.ndarray, parameters: dict) -> np.ndarray:
     """Class predictions (1, m) of 0s and 1s: 1 where Y_hat > 0.5."""
     Y_hat, _ = forward_propagation(X, parameters)
