@@ -1,7 +1,10 @@
 """First program run inside the grading sandbox: set resource limits, drop privileges, start the kernel.
 
-    python -m idnn.autograde.launch --uid 61001 --cpu 300 --memory 2147483648 --processes 128 \
+    python -I /launcher/idnn.autograde.launch.py --uid 61001 --cpu 300 --memory 2147483648 --processes 128 \
         --file-size 67108864 --open-files 256 -- python -m ipykernel_launcher -f kernel.json
+
+The sandbox binds this file alone at that path (the rest of idnn.autograde is hidden there) and runs it as
+a script, so it must only ever import the standard library.
 
 It runs as root inside the sandbox only when the grader runs as root (then the kernel gets
 uid `--uid`, a user of its own, so the process limit counts its processes alone; Linux does

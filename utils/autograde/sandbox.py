@@ -5,7 +5,9 @@ Inside the sandbox the kernel sees:
     /usr, /bin, /lib...          the system, read-only
     a few files of /etc          the dynamic linker's cache, passwd/group, localtime (no secrets)
     the Python environment       the interpreter and the virtual environment, read-only
-    the idnn package, datasets   read-only, at their usual paths (so imports work unchanged)
+    the idnn package, datasets   read-only, at their usual paths (so imports work unchanged), except
+                                 the trusted side: idnn/autograde is an empty read-only folder there
+    /launcher/...launch.py       the launcher alone (standard library only), read-only, run as a script
     /submission                  a private, writable copy of the submission: its working directory
     /grading                     where the hidden checks save their results
     the socket directory         unix sockets to talk to the grader (no TCP: it has no network)
@@ -15,6 +17,11 @@ and nothing else: not source/, not the gradebook, not other students' files, not
 instructor's home. It has its own network namespace with no interfaces up but loopback, its
 own process namespace, and dies with the grader. A trusted launcher (launch.py) sets the
 resource limits and, when the grader runs as root, gives the kernel a uid of its own.
+
+None of the grader's code (idnn.autograde: reference, verdicts, property checks, this module...) can be
+read or imported inside: a read-only tmpfs covers its folder after the package is bound. The launcher,
+the one piece that must run inside, is bound as a single file at LAUNCHER and run with `python -I`
+(no import path of its own, no environment variables), so it needs nothing of the package.
 
 Limits are configured in nbgrader_config.py, e.g. ``c.Sandbox.memory_bytes = 2 * 2**30``.
 The per-cell time limit is nbgrader's own ``c.Execute.timeout``.
@@ -42,6 +49,10 @@ INSTALL_HINT = ("Grading runs student code inside bubblewrap, which is not insta
 WORKDIR = "/submission"
 PROBE_DIR = "/grading"
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "passwd", "group", "nsswitch.conf", "localtime", "hosts", "fonts")
+#: The trusted side's folder (utils/autograde, installed as idnn/autograde): hidden inside the sandbox.
+TRUSTED_DIR = Path(__file__).resolve().parent
+#: Where the launcher is bound, alone, inside the sandbox (its name also marks sandboxes in process listings).
+LAUNCHER = "/launcher/idnn.autograde.launch.py"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -163,13 +174,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.kernel_spec.interrupt_mode = "message"
         kernel = super().format_kernel_cmd(extra_arguments)
         limits = self.sandbox
-        launcher = [sys.executable, "-m", "idnn.autograde.launch", "--uid", str(self.kernel_uid),
-                    "--cpu", str(limits.cpu_seconds), "--memory", str(limits.memory_bytes),
-                    "--processes", str(limits.processes), "--file-size", str(limits.file_bytes),
-                    "--open-files", str(limits.open_files), "--"]
         tether = [sys.executable, "-m", "idnn.autograde.tethered", str(os.getpid()), "--"]
         return tether + bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir,
-                                      self._sandbox_env()) + launcher + kernel
+                                      self._sandbox_env()) + launcher_command(limits, self.kernel_uid) + kernel
 
     def _sandbox_env(self) -> dict[str, str]:
         env = {
@@ -185,6 +192,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         }
         env.update(self.extra_env)
         return env
+
+
+def launcher_command(limits: Sandbox, uid: int) -> list[str]:
+    """The launcher's command inside the sandbox (everything before the kernel's own command)."""
+    return [sys.executable, "-I", LAUNCHER, "--uid", str(uid),
+            "--cpu", str(limits.cpu_seconds), "--memory", str(limits.memory_bytes),
+            "--processes", str(limits.processes), "--file-size", str(limits.file_bytes),
+            "--open-files", str(limits.open_files), "--"]
 
 
 def bwrap_command(bwrap: str, workdir: Path, probe_dir: Path, socket_dir: Path, env: dict[str, str]) -> list[str]:
@@ -209,6 +224,10 @@ def bwrap_command(bwrap: str, workdir: Path, probe_dir: Path, socket_dir: Path, 
                 Path(idnn.__file__).resolve().parent, datasets_dir().resolve()}
     for path in sorted(p for p in readonly if not _under(p, Path("/usr"))):
         args += _parents(path, made) + ["--ro-bind", str(path), str(path)]
+    # The trusted side, bound above with the package (or with the environment it is installed in), is covered by
+    # an empty read-only tmpfs: no file of it can be read or imported. Only the launcher comes in, as one file.
+    args += ["--perms", "0555", "--tmpfs", str(TRUSTED_DIR), "--remount-ro", str(TRUSTED_DIR)]
+    args += _parents(Path(LAUNCHER), made) + ["--ro-bind", str(TRUSTED_DIR / "launch.py"), LAUNCHER]
     args += _parents(socket_dir, made) + ["--bind", str(socket_dir), str(socket_dir)]
     args += ["--bind", str(workdir), WORKDIR, "--bind", str(probe_dir), PROBE_DIR, "--chdir", WORKDIR,
              "--clearenv"]
