@@ -178,7 +178,7 @@ def _describe_call(fn: Callable, args: tuple, kwargs: dict) -> str:
     """How a verdict names the call it reports on: `f(<array (3, 4)>, 0.5, seed=2)`, bounded.
 
     Functions and other objects are never shown by their repr: that names where they were defined
-    (`<function _hidden_checks.<locals>.train_epoch at 0x...>`), which is hidden code. A function
+    (`<function ...<locals>.name at 0x...>`), which is hidden code. A function
     passed as an argument is `<function>`; the called function keeps its name only when it is a
     top-level one (the student's), or a lambda.
     """

@@ -8,7 +8,8 @@ nbgrader_config.py puts them in the autograde pipeline, so plain `nbgrader autog
                     the kernel is told about
     ApplyVerdicts   after the kernel has gone, computes the reference results from the source
                     notebook, compares, and rewrites each test cell's outputs so that nbgrader's
-                    own rule (an error output scores zero) records the outside verdict
+                    own rule (an error output scores zero) records the outside verdict; then
+                    removes every kept output that quotes the hidden checks (scrub.py)
 
 A test cell earns its points only when its hidden checks pass outside the kernel and
 its visible checks raised no error inside it. Warnings written to stderr are kept as
@@ -32,10 +33,12 @@ from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
 
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
-from .reference import is_test_cell, reference_probes
+from .reference import ReferenceProblem, hidden_segments, is_test_cell, reference_probes
 from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager
 from .staging import stage
-from .verdicts import Verdict, judge
+from .results import reclaim_results_dir
+from .scrub import Scrubber, helper_package_text
+from .verdicts import Verdict, could_not_judge, judge
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -214,6 +217,44 @@ class ProbedExecute(Execute):
     # nbclient binds the synchronous wrapper to its own coroutine; bind it to ours.
     start_new_kernel = run_sync(async_start_new_kernel)
 
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        """Run a cell; a test cell's hidden part goes as requests of its own, kept out of the kernel's history.
+
+        The visible part runs as the cell (store_history=True: it is what `In`, `_ih` and `Out` show).
+        Each hidden part runs next as a request with store_history=False, whose outputs join the
+        same cell, and which then drops its own source from the line cache (best effort: code that
+        runs while it does can still read it; scrub.py removes what it prints). A hidden part runs
+        only if the visible part before it raised no error, as when the cell ran whole.
+        """
+        segments = hidden_segments(cell.source) if is_test_cell(cell) else []
+        if not any(hidden for hidden, _ in segments):
+            return await super().async_execute_cell(cell, cell_index, execution_count=execution_count,
+                                                    store_history=store_history)
+        source, earlier, count = cell.source, [], None
+        cell.outputs = []
+        try:
+            for position, (hidden, text) in enumerate(segments):
+                if any(output.get("output_type") == "error" for output in cell.outputs):
+                    break  # the cell would have stopped here
+                earlier += cell.outputs
+                cell.outputs = []
+                cell.source = text + _HIDDEN_EPILOGUE if hidden else text
+                history = store_history and position == 0 and not hidden
+                await super().async_execute_cell(cell, cell_index, execution_count=execution_count if history
+                                                 else None, store_history=history)
+                if history:
+                    count = cell.get("execution_count")
+                else:
+                    self.code_cells_executed -= 1  # one cell, one number
+        finally:
+            cell.source = source
+            cell.outputs = earlier + cell.get("outputs", [])
+            cell.execution_count = count
+            self.nb.cells[cell_index] = cell
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)
+
     def output(self, outs, msg, display_id, cell_index):
         """Keep at most Sandbox.output_bytes of output; stop the kernel at four times that."""
         content = msg.get("content", {})
@@ -243,34 +284,69 @@ class ProbedExecute(Execute):
 
 
 class ApplyVerdicts(NbGraderPreprocessor):
-    """Replace each autograded test cell's outputs with the verdict decided outside the kernel."""
+    """Replace each autograded test cell's outputs with the verdict decided outside the kernel.
+
+    One test cell is judged at a time: whatever goes wrong while judging it (the student's results
+    unreadable, a comparison or property check raising on them) fails that cell alone, with a
+    sentence, and the others are graded. Only the instructor's errors (ReferenceProblem: the
+    reference solution failing, a test cell without a probe) stop the notebook. Then every cell's
+    outputs, and the verdicts, lose whatever quotes the hidden checks (scrub.py).
+    """
 
     def preprocess(self, nb, resources):
         run = resources.get("idnn")
         if run is None:
             raise RuntimeError("ApplyVerdicts needs ProbedExecute earlier in Autograde.autograde_preprocessors.")
         try:
-            references = reference_probes(self._source_notebook(resources), run["seed"])
+            source = self._source_notebook(resources)
+            references = reference_probes(source, run["seed"])
+            scrubber = self._scrubber(source, resources)
+            reclaim_results_dir(Path(run["probe_dir"]))  # the kernel has gone: the directory is ours again
             for cell in nb.cells:
-                if not is_test_cell(cell):
-                    continue
-                grade_id = cell.metadata["nbgrader"]["grade_id"]
-                probes = references.get(grade_id)
-                if not probes:
-                    raise RuntimeError(f"Test cell {grade_id!r} of {resources['nbgrader']['notebook']} has no "
-                                       f"hidden probe, so nothing outside the kernel could grade it. Add one "
-                                       f"to the source notebook.")
-                verdict = judge(probes, Path(run["probe_dir"]))
-                if run["failure"] and not verdict.passed:
-                    verdict.problems.insert(0, f"The kernel was stopped before the end: {run['failure']}.")
-                kernel_errors = rewrite_outputs(cell, verdict)
-                cell.metadata["idnn"] = {"hidden_passed": verdict.passed, "kernel_errors": kernel_errors,
-                                         "problems": verdict.problems}
-            nb.metadata["idnn"] = {"grading_seed": run["seed"], "failure": run["failure"],
-                                   "sandboxed": run["sandboxed"]}
+                if is_test_cell(cell):
+                    self._grade(cell, references, run, resources, scrubber)
+                scrubber.scrub_cell(cell)
+            failure = run["failure"] and scrubber.scrub_text(run["failure"])
+            nb.metadata["idnn"] = {"grading_seed": run["seed"], "failure": failure, "sandboxed": run["sandboxed"]}
         finally:
             shutil.rmtree(run["run_dir"], ignore_errors=True)
         return nb, resources
+
+    def _grade(self, cell, references, run, resources, scrubber: Scrubber) -> None:
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        probes = references.get(grade_id)
+        if not probes:
+            raise ReferenceProblem(f"Test cell {grade_id!r} of {resources['nbgrader']['notebook']} has no hidden "
+                                   f"probe, so nothing outside the kernel could grade it. Add one to the source "
+                                   f"notebook.")
+        try:
+            verdict = judge(probes, Path(run["probe_dir"]))
+        except ReferenceProblem:
+            raise
+        except Exception as error:  # the student's doing, whatever it is: this cell fails, the rest is graded
+            self.log.warning("%s: %s: %s", resources.get("nbgrader", {}).get("student", "?"), grade_id,
+                             could_not_judge(error))
+            verdict = Verdict(passed=False, compared=0, problems=[could_not_judge(error)])
+        if run["failure"] and not verdict.passed:
+            verdict.problems.insert(0, f"The kernel was stopped before the end: {run['failure']}.")
+        verdict.problems = [scrubber.scrub_text(problem) for problem in verdict.problems]  # one by one
+        try:
+            kernel_errors = rewrite_outputs(cell, verdict)
+        except Exception as error:  # outputs the kernel made unusable: keep none of them
+            cell.outputs = [_error("HiddenCheckFailed", could_not_judge(error))]
+            kernel_errors, verdict = [could_not_judge(error)], Verdict(False, verdict.compared, verdict.problems)
+        cell.metadata["idnn"] = {"hidden_passed": verdict.passed, "kernel_errors": kernel_errors,
+                                 "problems": verdict.problems}
+
+    def _scrubber(self, source: Path, resources) -> Scrubber:
+        coursedir = CourseDirectory(config=self.config)
+        info = resources["nbgrader"]
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"])) / source.name
+        try:
+            return Scrubber.for_notebook(source, release if release.is_file() else None, helper_package_text())
+        except Exception as error:
+            raise ReferenceProblem(f"The hidden checks of {source} could not be read to keep them out of the "
+                                   f"feedback ({type(error).__name__}: {error}).") from error
 
     def _source_notebook(self, resources) -> Path:
         coursedir = CourseDirectory(config=self.config)
@@ -308,6 +384,15 @@ def rewrite_outputs(cell: NotebookNode, verdict: Verdict) -> list[str]:
         outputs.append(NotebookNode(output_type="stream", name="stdout", text=verdict.message() + "\n"))
     cell.outputs = outputs
     return kernel_errors
+
+
+#: Sent after each hidden part of a test cell: forget its source in the kernel's line cache, and the
+#: function the hidden checks define (an `if`, so that IPython displays nothing).
+_HIDDEN_EPILOGUE = """
+if True:
+    __import__("linecache").cache.pop(__import__("sys")._getframe(0).f_code.co_filename, None)
+    globals().pop("_hidden_checks", None)
+"""
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:

@@ -49,6 +49,17 @@ def hidden_code(source: str) -> str:
     return "\n".join(lines)
 
 
+def hidden_segments(source: str) -> list[tuple[bool, str]]:
+    """The cell's source in order, as (hidden, text) pieces; markers dropped, empty pieces left out."""
+    segments: list[tuple[bool, list[str]]] = [(False, [])]
+    for line in source.splitlines():
+        if line.strip() in (BEGIN_HIDDEN, END_HIDDEN):
+            segments.append((line.strip() == BEGIN_HIDDEN, []))
+        else:
+            segments[-1][1].append(line)
+    return [(hidden, "\n".join(lines)) for hidden, lines in segments if "\n".join(lines).strip()]
+
+
 def definitions(source: str) -> str:
     """Only the top-level imports and definitions of one cell's code (IPython magics removed)."""
     python = TransformerManager().transform_cell(source)
