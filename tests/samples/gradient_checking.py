@@ -104,3 +104,95 @@ SAMPLES = [
            answers={**SOLVED, "classify": ALWAYS_EQUAL_VERDICT, "gradcheck_1d": PATCHED_NUMPY},
            expected={"test_1d": 1, "test_gradcheck_n": 3, "test_l2": 2}),
 ]
+
+# -- What the kernel leaves behind is hostile input (issue 10): results files replaced from a later cell, and
+# answers that print what they can find of the hidden checks. The grading results directory is the one the kernel
+# knows from IDNN_PROBE_DIR; a hidden check writes <check id>.npz there when its test cell runs.
+RESULTS_BOMB = '''
+import os, struct, zlib
+
+def _results_bomb(path, elements):
+    """An .npz of about 4 MB whose one array, "forward0" (float64, `elements` long), inflates to 8 bytes each."""
+    text = ("{'descr': '<f8', 'fortran_order': False, 'shape': (%d,), }" % elements).ljust(117) + "\\n"
+    header = b"\\x93NUMPY\\x01\\x00" + struct.pack("<H", len(text)) + text.encode("latin1")
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = squeeze.compress(header) + squeeze.flush(zlib.Z_FULL_FLUSH)
+    piece = squeeze.compress(bytes(2**22)) + squeeze.flush(zlib.Z_FULL_FLUSH)  # the same bytes every time
+    pieces, rest = divmod(8 * elements, 2**22)
+    data = head + piece * pieces + squeeze.compress(bytes(rest)) + squeeze.flush()
+    size, name = len(header) + 8 * elements, b"forward0.npy"
+    local = struct.pack("<4s5H3L2H", b"PK\\x03\\x04", 20, 0, 8, 0, 0, 0, len(data), size, len(name), 0) + name
+    central = struct.pack("<4s6H3L5H2L", b"PK\\x01\\x02", 20, 20, 0, 8, 0, 0, 0, len(data), size, len(name),
+                          0, 0, 0, 0, 0, 0) + name
+    end = struct.pack("<4s4H2LH", b"PK\\x05\\x06", 0, 0, 1, 1, len(central), len(local) + len(data), 0)
+    with open(path, "wb") as handle:
+        handle.write(local + data + central + end)
+
+if os.environ.get("IDNN_PROBE_DIR"):  # test_1d has run: its results become a 4 GB zip bomb
+    _results_bomb(os.path.join(os.environ["IDNN_PROBE_DIR"], "gradcheck_1d_passes.npz"), 536_870_000)
+''' + SOLUTION_PLACEHOLDER
+
+
+def results_link(host_file: str) -> str:
+    """An answer cell that replaces test_gradcheck_n's results, already written, by a link to `host_file`."""
+    return f'''
+import os
+if os.environ.get("IDNN_PROBE_DIR"):  # test_gradcheck_n has run: its results become a link to a host file
+    _results = os.path.join(os.environ["IDNN_PROBE_DIR"], "gradcheck_n.npz")
+    os.remove(_results)
+    os.symlink({host_file!r}, _results)
+''' + SOLUTION_PLACEHOLDER
+
+
+# Inside a graded function: every frame of the kernel's cells that called it, with its code, its locals' names and
+# the whole cached source of its cell (the hidden checks call classify_difference, so they are among them).
+LEAK_FROM_INSIDE = SOLUTION_PLACEHOLDER + '''
+import inspect, linecache
+_answer, _shown = classify_difference, set()
+
+def classify_difference(difference):
+    for frame in inspect.stack()[1:]:
+        if "ipykernel_" in frame.filename and (frame.filename, frame.function) not in _shown:
+            _shown.add((frame.filename, frame.function))
+            print("frame:", frame.function, frame.code_context, sorted(frame.frame.f_locals))
+            print("its code:", frame.frame.f_code.co_varnames, frame.frame.f_code.co_names)
+            print("its cell:", "".join(linecache.getlines(frame.filename)))
+    return _answer(difference)
+'''
+# From a later cell: the kernel's input and output history, its namespace, its line cache, and the code of every
+# function it holds.
+LEAK_FROM_LATER_CELL = '''
+import inspect, linecache, sys
+print("In:", In)
+print("_ih:", _ih)
+print("Out:", Out)
+print("globals:", sorted(globals()))
+for _name, _entry in list(linecache.cache.items()):
+    if "ipykernel_" in _name:
+        print("line cache:", _name, "".join(_entry[2]))
+for _name, _value in list(globals().items()):
+    _code = getattr(_value, "__code__", None)
+    if _code is not None and "ipykernel_" in _code.co_filename:
+        print("function:", _name, _code.co_varnames, _code.co_names, _code.co_consts)
+        try:
+            print(inspect.getsource(_value))
+        except (OSError, TypeError) as _error:
+            print("no source:", _error)
+print("modules:", sorted(name for name in sys.modules if name.startswith("idnn")))
+''' + SOLUTION_PLACEHOLDER
+
+
+def hostile_samples(host_file: str = "/etc/passwd") -> list[Sample]:
+    """The results-file attacks; `host_file` is the host file the link points to."""
+    return [
+        Sample("results_bomb_link", "correct answers, but test_1d's results replaced by a 4 GB zip bomb and "
+               "test_gradcheck_n's by a link to a host file, from later cells: both refused unread",
+               answers={**SOLVED, "gradcheck_1d": RESULTS_BOMB, "classify": results_link(host_file)},
+               expected={"test_gradcheck_1d": 2, "test_classify": 1, "test_l2": 2}),
+    ]
+
+
+LEAKY = Sample("leaky", "correct answers that print the kernel's history, namespace, line cache and frames, from a "
+               "later cell and from inside a graded function: full marks, and none of it reaches the feedback",
+               answers={**SOLVED, "classify": LEAK_FROM_INSIDE, "l2": LEAK_FROM_LATER_CELL}, expected=POINTS)
+SAMPLES += hostile_samples() + [LEAKY]

@@ -264,3 +264,18 @@ SAMPLES = [
            expected={key: points for key, points in POINTS.items()
                      if key not in ("test_dropout_pieces", "test_dropout_network", "test_ensemble")}),
 ]
+
+# -- No hidden code in the feedback (issue 10): a wrong early stopping (no copy of the best parameters), so that its
+# verdict describes the call it failed, whose arguments include functions the hidden check defined; the answer also
+# prints them (their repr names the hidden code). The visible check is skipped so that the hidden one runs.
+SHOWS_HIDDEN_FUNCTIONS = ("check_early_stopping = lambda *args, **kwargs: None  # the visible check, skipped\n"
+                          + EARLY_STOPPING_WITHOUT_COPY.replace(
+                              "    dev_costs = [dev_cost(parameters)]\n",
+                              "    print('training with', train_epoch, 'judged by', dev_cost)\n"
+                              "    dev_costs = [dev_cost(parameters)]\n"))
+SAMPLES += [
+    Sample("shows_functions", "early stopping without a copy, printing the functions it is given (visible check "
+           "skipped): that exercise fails, and neither its verdict nor its output names the hidden code",
+           answers={**SOLVED, "early_stopping": SHOWS_HIDDEN_FUNCTIONS},
+           expected={key: points for key, points in POINTS.items() if key != "test_early_stopping"}),
+]

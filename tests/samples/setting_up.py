@@ -103,3 +103,21 @@ SAMPLES = [
            answers={**SOLVED, "diagnose": ALWAYS_EQUAL},
            expected={"test_split_sizes": 1, "test_split": 3, "test_normalize": 2}),
 ]
+
+# -- One bad value fails one cell, not the notebook (issue 10): labels that are NaN where the split's property check
+# expects 0s and 1s (it once raised on int(nan), and the whole notebook scored 0). The visible check is skipped, so
+# that the hidden one alone sees them; the other exercises keep their points.
+NAN_LABELS = "check_split = lambda *args, **kwargs: None  # the visible check, skipped\n" + SOLUTION_PLACEHOLDER + '''
+_split = train_dev_test_split
+
+def train_dev_test_split(X, Y, seed=0):
+    parts = list(_split(X, Y, seed))
+    for i in (1, 3, 5):  # Y_train, Y_dev, Y_test
+        parts[i] = np.full(parts[i].shape, np.nan)
+    return tuple(parts)
+'''
+SAMPLES += [
+    Sample("nan_labels", "a split whose labels are all NaN (visible check skipped): that exercise fails, with a "
+           "reason, and the rest is graded", answers={**SOLVED, "split": NAN_LABELS},
+           expected={key: points for key, points in POINTS.items() if key != "test_split"}),
+]
