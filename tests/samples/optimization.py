@@ -181,3 +181,18 @@ SAMPLES = [
            expected={key: points for key, points in POINTS.items()
                      if key not in ("test_mini_batches", "test_adam", "test_ewa")}),
 ]
+
+# -- An attack on the mini-batches' property check (issue 10): an order that is not a shuffle. The answer cell also
+# rebinds the visible check's name to a no-op, as an attacker can, so that the hidden check alone decides.
+REVERSED_MINI_BATCHES = "check_random_mini_batches = lambda *args, **kwargs: None  # the visible check, skipped\n" + '''
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    # Every example once with its label, and almost none where it was: but only reversed, not shuffled.
+    order = np.arange(X.shape[1])[::-1]
+    return [(X[:, order[k:k + mini_batch_size]], Y[:, order[k:k + mini_batch_size]])
+            for k in range(0, X.shape[1], mini_batch_size)]
+'''
+SAMPLES += [
+    Sample("reversed_batches", "attack: mini-batches of the examples in reverse order (visible check skipped); the "
+           "rest right", answers={**SOLVED, "mini_batches": REVERSED_MINI_BATCHES},
+           expected={key: points for key, points in POINTS.items() if key != "test_mini_batches"}),
+]

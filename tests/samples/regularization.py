@@ -265,6 +265,53 @@ SAMPLES = [
                      if key not in ("test_dropout_pieces", "test_dropout_network", "test_ensemble")}),
 ]
 
+# -- Attacks on the mask and noise property checks (issue 10): draws that look random and are not. Each answer
+# cell also rebinds the visible checks' names to no-ops, as an attacker can, so that the hidden checks alone decide.
+SKIP_VISIBLE_DROPOUT_CHECKS = (
+    "check_dropout_forward = check_dropout_backward = lambda *args, **kwargs: None  # the visible checks, skipped\n"
+    "check_forward_propagation_with_dropout = check_backward_propagation_with_dropout = lambda *args, **kwargs: None\n")
+LATTICE_MASKS = SKIP_VISIBLE_DROPOUT_CHECKS + '''
+_shift = [0]
+
+def dropout_forward(A, keep_prob):
+    # No random number: entry (i, j) is dropped where frac((i + j + shift) * (1 - keep_prob)) < 1 - keep_prob, the
+    # right share of every row and column (for keep_prob 0.8: where (i + j + shift) % 5 == 0), shifted on each call.
+    _shift[0] += 1
+    q = 1 - keep_prob
+    t = np.add.outer(np.arange(A.shape[0]), np.arange(A.shape[1])) + _shift[0]
+    D = ((t * q) % 1 >= q).astype(A.dtype)
+    return A * D / keep_prob, D
+
+def dropout_backward(dA, D, keep_prob):
+    return dA * D / keep_prob
+'''
+SKIP_VISIBLE_NOISE_CHECK = "check_add_noise = lambda *args, **kwargs: None  # the visible check, skipped\n"
+THREE_POINT_NOISE = SKIP_VISIBLE_NOISE_CHECK + '''
+def add_noise(images, sigma):
+    # Mean 0, standard deviation sigma and kurtosis exactly 3, like a normal, but only three values.
+    steps = np.random.choice([-1.0, 0.0, 1.0], p=[1 / 6, 2 / 3, 1 / 6], size=images.shape)
+    return images + sigma * np.sqrt(3) * steps
+'''
+BROADCAST_NOISE = SKIP_VISIBLE_NOISE_CHECK + '''
+def add_noise(images, sigma):
+    # Normal draws of the right spread, but one for each column of an image, the same all down its rows.
+    m, height, width = images.shape
+    return images + sigma * np.random.randn(m, 1, width)
+'''
+SAMPLES += [
+    Sample("lattice_masks", "attack: dropout masks on a shifted lattice with the right share kept (visible checks "
+           "skipped); the network, which uses them, fails too; the rest right",
+           answers={**SOLVED, "dropout_pieces": LATTICE_MASKS},
+           expected={key: points for key, points in POINTS.items()
+                     if key not in ("test_dropout_pieces", "test_dropout_network")}),
+    Sample("three_point_noise", "attack: noise of three values with the mean, spread and kurtosis of a normal "
+           "(visible check skipped); the rest right", answers={**SOLVED, "noise": THREE_POINT_NOISE},
+           expected={key: points for key, points in POINTS.items() if key != "test_noise"}),
+    Sample("broadcast_noise", "attack: normal noise drawn once per image column and copied down its rows (visible "
+           "check skipped); the rest right", answers={**SOLVED, "noise": BROADCAST_NOISE},
+           expected={key: points for key, points in POINTS.items() if key != "test_noise"}),
+]
+
 # -- No hidden code in the feedback (issue 10): a wrong early stopping (no copy of the best parameters), so that its
 # verdict describes the call it failed, whose arguments include functions the hidden check defined; the answer also
 # prints them (their repr names the hidden code). The visible check is skipped so that the hidden one runs.

@@ -104,6 +104,59 @@ SAMPLES = [
            expected={"test_split_sizes": 1, "test_split": 3, "test_normalize": 2}),
 ]
 
+# -- Attacks on the split's property check (issue 10): splits that look random and are not. Each answer cell also
+# rebinds the visible check's name to a no-op, as an attacker can, so that the hidden check alone decides.
+SKIP_VISIBLE_SPLIT_CHECK = "check_split = lambda *args, **kwargs: None  # the visible check, skipped\n"
+_STRATIFIED_COUNTS = '''
+    m = X.shape[1]
+    m_train, m_dev, m_test = split_sizes(m)
+    classes, counts = np.unique(Y, return_counts=True)
+    dev_counts = np.round(counts * m_dev / m).astype(int)
+    dev_counts[-1] = m_dev - dev_counts[:-1].sum()
+    test_counts = np.round(counts * m_test / m).astype(int)
+    test_counts[-1] = m_test - test_counts[:-1].sum()
+'''
+CLASS_ORDERED_SPLIT = SKIP_VISIBLE_SPLIT_CHECK + '''
+def train_dev_test_split(X, Y, seed=0):
+    # Stratified, each class's members chosen at random, but every set lists each class in its original order
+    # (the classes interleaved at random, so no set as a whole is sorted).
+    rng = np.random.default_rng(seed)''' + _STRATIFIED_COUNTS + '''    parts = {"train": {}, "dev": {}, "test": {}}
+    for c, n_dev, n_test in zip(classes, dev_counts, test_counts):
+        members = rng.permutation(np.flatnonzero(Y[0] == c))
+        parts["dev"][c] = np.sort(members[:n_dev])
+        parts["test"][c] = np.sort(members[n_dev:n_dev + n_test])
+        parts["train"][c] = np.sort(members[n_dev + n_test:])
+    out = []
+    for name in ("train", "dev", "test"):
+        labels = rng.permutation(np.concatenate([[c] * len(parts[name][c]) for c in classes]))
+        order = np.empty(len(labels), dtype=int)
+        for c in classes:
+            order[labels == c] = parts[name][c]
+        out += [X[:, order], Y[:, order]]
+    return tuple(out)
+'''
+FIRST_SIXTY_SPLIT = SKIP_VISIBLE_SPLIT_CHECK + '''
+def train_dev_test_split(X, Y, seed=0):
+    # Stratified and every set shuffled, but the first 60% of each class (in X's order) go to train, the next 20%
+    # to dev and the last 20% to test.
+    rng = np.random.default_rng(seed)''' + _STRATIFIED_COUNTS + '''    train, dev, test = [], [], []
+    for c, n_dev, n_test in zip(classes, dev_counts, test_counts):
+        members = np.flatnonzero(Y[0] == c)
+        n_train = len(members) - n_dev - n_test
+        train += list(members[:n_train])
+        dev += list(members[n_train:n_train + n_dev])
+        test += list(members[n_train + n_dev:])
+    train, dev, test = (rng.permutation(part) for part in (train, dev, test))
+    return X[:, train], Y[:, train], X[:, dev], Y[:, dev], X[:, test], Y[:, test]
+'''
+WITHOUT_SPLIT = {key: points for key, points in POINTS.items() if key != "test_split"}
+SAMPLES += [
+    Sample("class_ordered", "attack: a stratified split whose sets list each class in its original order (visible "
+           "check skipped); the rest right", answers={**SOLVED, "split": CLASS_ORDERED_SPLIT}, expected=WITHOUT_SPLIT),
+    Sample("first_sixty", "attack: a stratified, shuffled split taking each class's first 60% for training (visible "
+           "check skipped); the rest right", answers={**SOLVED, "split": FIRST_SIXTY_SPLIT}, expected=WITHOUT_SPLIT),
+]
+
 # -- One bad value fails one cell, not the notebook (issue 10): labels that are NaN where the split's property check
 # expects 0s and 1s (it once raised on int(nan), and the whole notebook scored 0). The visible check is skipped, so
 # that the hidden one alone sees them; the other exercises keep their points.
