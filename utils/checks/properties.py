@@ -91,22 +91,26 @@ def _close(got: np.ndarray, expected: np.ndarray) -> bool:
             and bool(np.allclose(values, expected, rtol=1e-5, atol=1e-8)))
 
 
+def _example_keys(X: np.ndarray, Y: np.ndarray) -> list[tuple]:
+    """One hashable key per example (column): its features rounded to 12 decimals, then its label."""
+    return [tuple(column) + (label,) for column, label in zip(np.round(X, 12).T.tolist(), Y[0].tolist())]
+
+
 def _example_finder(X: np.ndarray, Y: np.ndarray):
-    """A function from (a column of X, a label) to the index of that example in X (None if absent); an
-    example found twice gets its copies' indices in turn, then None."""
+    """A function from examples (Xs, Ys) to their indices in (X, Y), None for an example that is not there; an
+    example found more often than X holds it is not there the extra times."""
     where: dict[tuple, list[int]] = {}
-    for j in range(X.shape[1]):
-        where.setdefault(tuple(np.round(X[:, j], 12)) + (float(Y[0, j]),), []).append(j)
+    for j, key in enumerate(_example_keys(X, Y)):
+        where.setdefault(key, []).append(j)
     taken: dict[tuple, int] = {}
 
-    def find(column: np.ndarray, label: float) -> int | None:
-        key = tuple(np.round(column, 12)) + (float(label),)
-        indices = where.get(key, [])
-        used = taken.get(key, 0)
-        if used >= len(indices):
-            return None
-        taken[key] = used + 1
-        return indices[used]
+    def find(Xs: np.ndarray, Ys: np.ndarray) -> list[int | None]:
+        found = []
+        for key in _example_keys(Xs, Ys):
+            indices, used = where.get(key, []), taken.get(key, 0)
+            found.append(indices[used] if used < len(indices) else None)
+            taken[key] = used + 1
+        return found
 
     return find
 
@@ -171,7 +175,7 @@ def check_split(key: str, got: dict, inputs: dict) -> list[str]:
             problems.append(f"X_{name} and Y_{name} should hold finite numbers, the examples and labels of X and Y; "
                             f"they hold NaN, infinite or non-numeric values")
             continue
-        indices = [find(Xs[:, j], Ys[0, j]) for j in range(size)]
+        indices = find(Xs, Ys)
         if None in indices:
             problems.append(f"the {name} set holds an example that is not in X with that label (or holds one "
                             f"twice): X and Y were not shuffled together")
@@ -492,12 +496,11 @@ def check_mini_batches(key: str, got: dict, inputs: dict) -> list[str]:
         if X_k is None or Y_k is None:
             return [f"mini-batch {k} should hold finite numbers, examples and labels of X and Y; it holds NaN, "
                     f"infinite or non-numeric values"]
-        for j in range(expected):
-            index = find(X_k[:, j], Y_k[0, j])
-            if index is None:
-                return [f"mini-batch {k} holds an example that is not in X with that label (or one already used): "
-                        f"shuffle X and Y with the same permutation"]
-            order.append(index)
+        indices = find(X_k, Y_k)
+        if None in indices:
+            return [f"mini-batch {k} holds an example that is not in X with that label (or one already used): "
+                    f"shuffle X and Y with the same permutation"]
+        order += indices
     if sorted(order) != list(range(m)):
         return ["some examples appear twice and others not at all: each example belongs to exactly one mini-batch"]
     failed, _ = stats.failures(_order_tests("order", order))
