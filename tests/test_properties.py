@@ -493,3 +493,298 @@ def test_each_attack_fails_and_the_message_names_what_is_wrong(check, what, case
         problems = judge(check, value, inputs)
         assert problems, f"{what}: passed on draw {draw}"
         assert re.search(message, problems[0]), problems
+
+
+# -- any array the student could send gives sentences, never an exception -----------------------------------
+
+def _records() -> dict[str, tuple[dict, dict]]:
+    """What a correct answer's kernel records for each check (as flattened arrays), and the grader's inputs."""
+    rng = np.random.default_rng(0)
+    np.random.seed(0)
+    A = np.abs(rng.standard_normal((20, 50)))
+    X_net, parameters, keep_probs = network_case(rng, 0)
+    images = rng.random((20, 6, 6))
+    X, Y = rng.standard_normal((2, 60)), (rng.random((1, 60)) < 0.4).astype(np.int64)
+    mask = MASKS["rand < keep_prob (the reference)"]
+    noise = NOISES["sigma * randn (the reference)"]
+    values = {
+        "dropout_forward": ((mask(A, 0.7), mask(A, 0.7)), {"A": A, "keep_prob": 0.7}),
+        "dropout_network": (honest_network(X_net, parameters, keep_probs, mask),
+                            network_inputs(X_net, parameters, keep_probs)),
+        "gaussian_noise": ((noise(images, 0.2), noise(images, 0.2)), {"images": images, "sigma": 0.2}),
+        "mini_batches": (BATCHES["rng.permutation (the reference)"](X, Y, 16, 3), {"X": X, "Y": Y, "mini_batch_size": 16}),
+        "split": (SPLITS["the reference (rng.permutation per class, then per set)"](X, Y, 3),
+                  {"X": X, "Y": Y, "sizes": split_sizes(60)}),
+    }
+    return {name: (flatten("case", value), {k: np.asarray(v) for k, v in inputs.items()})
+            for name, (value, inputs) in values.items()}
+
+
+RECORDS = _records()
+
+# Each replaces one recorded array; the ones in WRONG can never be a correct answer.
+GARBAGE = {
+    "all NaN": lambda a: np.full(a.shape, np.nan),
+    "one NaN": lambda a: np.where(np.arange(a.size).reshape(a.shape) == 0, np.nan, a.astype(np.float64)),
+    "inf": lambda a: np.full(a.shape, np.inf),
+    "-inf in places": lambda a: np.where(np.arange(a.size).reshape(a.shape) % 3 == 0, -np.inf, a.astype(np.float64)),
+    "huge": lambda a: np.where(np.arange(a.size).reshape(a.shape) % 2 == 0, 1e308, -1e308),
+    "complex": lambda a: a.astype(np.complex128) + 1j,
+    "text": lambda a: np.full(a.shape, "0.5"),
+    "bytes": lambda a: np.full(a.shape, b"1"),
+    "datetime": lambda a: np.zeros(a.shape, dtype="datetime64[s]"),
+    "timedelta": lambda a: np.ones(a.shape, dtype="timedelta64[s]"),
+    "structured": lambda a: np.zeros(a.shape, dtype=[("x", np.float64), ("y", np.int8)]),
+    "objects": lambda a: np.full(a.shape, None, dtype=object),
+    "a scalar": lambda a: np.array(0.5),
+    "empty": lambda a: np.zeros((0,)),
+    "flattened": lambda a: np.ravel(a),
+    "an extra axis": lambda a: a[np.newaxis],
+    "largest uint64": lambda a: np.full(a.shape, 2**64 - 1, dtype=np.uint64),
+    "int8 zeros": lambda a: np.zeros(a.shape, dtype=np.int8),
+    "booleans": lambda a: np.asarray(a).astype(bool),
+    "float16": lambda a: np.asarray(a).astype(np.float16),
+    "transposed": lambda a: np.asarray(a).T,
+}
+WRONG = {"all NaN", "one NaN", "inf", "-inf in places", "huge", "complex", "text", "bytes", "datetime", "timedelta",
+         "structured", "objects", "a scalar", "empty", "flattened", "an extra axis", "largest uint64"}
+
+
+def _arrays(got: dict) -> list[str]:
+    return [name for name in got if not name.endswith("__keys__")]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+@pytest.mark.parametrize("check", RECORDS)
+def test_any_array_in_any_place_gives_sentences_never_an_exception(check, garbage):
+    """Every recorded array of a correct answer replaced, one at a time, by something strange: the check itself
+    (without the grader's safety net) returns sentences, and for a value no correct answer holds, at least one."""
+    from idnn.checks.properties import PROPERTY_CHECKS
+
+    got, inputs = RECORDS[check]
+    assert PROPERTY_CHECKS[check]("case", dict(got), inputs) == []
+    for name in _arrays(got):
+        with np.errstate(all="ignore"):
+            problems = PROPERTY_CHECKS[check]("case", {**got, name: GARBAGE[garbage](got[name])}, inputs)
+        assert isinstance(problems, list) and all(isinstance(p, str) and p for p in problems), (name, problems)
+        assert not any("could not judge" in p for p in problems)
+        if garbage in WRONG:
+            assert problems, f"{check}: {name} as {garbage} passed"
+
+
+@pytest.mark.parametrize("check", RECORDS)
+def test_missing_or_extra_parts_give_sentences(check):
+    from idnn.checks.properties import PROPERTY_CHECKS
+
+    got, inputs = RECORDS[check]
+    for name in _arrays(got):
+        problems = PROPERTY_CHECKS[check]("case", {k: v for k, v in got.items() if k != name}, inputs)
+        assert problems and all(isinstance(p, str) for p in problems), name
+    assert PROPERTY_CHECKS[check]("case", {}, inputs)
+    assert PROPERTY_CHECKS[check]("case", {"case": np.zeros(3)}, inputs)
+
+
+def test_nan_labels_in_a_split_are_a_problem_not_an_exception():
+    """The bug that once failed the whole notebook: int(nan) raised inside the split's check."""
+    got, inputs = RECORDS["split"]
+    for part in ("case/1", "case/3", "case/5"):
+        problems = judge("split", tuple(np.full(got[f"case/{i}"].shape, np.nan) if f"case/{i}" == part else got[f"case/{i}"]
+                                        for i in range(6)), inputs)
+        assert problems and "NaN" in problems[0], problems
+
+
+def test_the_visible_entry_refuses_what_the_kernel_could_not_record():
+    from idnn.checks.properties import problems_with
+
+    got, inputs = RECORDS["gaussian_noise"]
+    for value in ([object(), object()], {"a": {1, 2}}, (np.zeros(3, dtype=object),), None):
+        problems = problems_with("gaussian_noise", value, inputs)
+        assert problems and all(isinstance(p, str) for p in problems)
+    assert problems_with("no such check", 1.0, {}) == ["there is no property check named 'no such check'"]
+
+
+def test_the_grader_turns_an_error_inside_a_check_into_a_problem(monkeypatch):
+    from idnn.checks import properties
+
+    def broken(key, got, inputs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setitem(properties.PROPERTY_CHECKS, "split", broken)
+    got, inputs = RECORDS["split"]
+    assert check_property("split", "case", got, inputs) == [
+        "the split check could not judge this answer (ZeroDivisionError: boom)"]
+    with pytest.raises(RuntimeError, match="No property check named"):  # the source notebook's fault, not the student's
+        check_property("no such check", "case", got, inputs)
+
+
+def test_a_check_cannot_change_what_is_judged_next(monkeypatch):
+    from idnn.checks import properties
+
+    def vandal(key, got, inputs):
+        for array in list(got.values()) + list(inputs.values()):
+            array[...] = 0
+        return []
+
+    monkeypatch.setitem(properties.PROPERTY_CHECKS, "split", vandal)
+    got, inputs = RECORDS["split"]
+    before = {k: v.copy() for k, v in {**got, **inputs}.items()}
+    check_property("split", "case", got, inputs)
+    assert all(np.array_equal(v, before[k]) for k, v in {**got, **inputs}.items())
+
+
+# -- the statistics themselves ------------------------------------------------------------------------------
+
+def test_eulerian_tails_are_the_ascents_of_every_permutation():
+    import itertools
+
+    from idnn.checks import stats
+
+    for n in range(2, 8):
+        ascents = [sum(p[i + 1] > p[i] for i in range(n - 1)) for p in itertools.permutations(range(n))]
+        exact = np.bincount(ascents, minlength=n) / math.factorial(n)
+        at_most, at_least = stats.eulerian_log_tails(n)
+        assert np.allclose(np.exp(at_most), np.cumsum(exact)) and np.allclose(np.exp(at_least), np.cumsum(exact[::-1])[::-1])
+
+
+def test_binomial_and_hypergeometric_tails_are_exact():
+    from idnn.checks import stats
+
+    n, p = 30, 0.3
+    pmf = np.array([math.comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(n + 1)])
+    at_most, at_least = stats.binomial_log_tails(n, p)
+    assert np.allclose(np.exp(at_most), np.cumsum(pmf), rtol=1e-12)
+    assert np.allclose(np.exp(at_least), np.cumsum(pmf[::-1])[::-1], rtol=1e-12)
+    N, K, draws = 40, 20, 15
+    pmf = np.array([math.comb(K, x) * math.comb(N - K, draws - x) / math.comb(N, draws) for x in range(draws + 1)])
+    low, at_most, at_least = stats.hypergeometric_log_tails(N, K, draws)
+    assert low == 0 and np.allclose(np.exp(at_most), np.cumsum(pmf), rtol=1e-12)
+    assert stats.hypergeometric_test("t", 0, N, K, draws).log_p == pytest.approx(math.log(2 * pmf[0]))
+
+
+def test_the_normal_cdf_and_the_ks_distance():
+    from idnn.checks import stats
+
+    assert np.allclose(stats.normal_cdf(np.array([-1.959963984540054, 0.0, 1.0])), [0.025, 0.5, 0.8413447460685429])
+    test = stats.normal_ks_test("t", np.zeros(1000), 1.0)  # every value at the median: D = 1/2
+    assert test.detail["distance"] == pytest.approx(0.5)
+    assert test.log_p == pytest.approx(math.log(2) - 2 * 1000 * (0.5 - stats.KS_ROUNDING) ** 2)
+
+
+def test_tests_that_could_never_fail_spend_no_budget():
+    """Seven examples reversed pass: 1/7! > 1e-9, so no order of 7 is unlikely enough to fail a correct shuffle."""
+    from idnn.checks import stats
+
+    X, Y = np.arange(7.0)[np.newaxis], np.zeros((1, 7), dtype=np.int64)
+    assert judge("mini_batches", _cut(X, Y, 64, np.arange(7)[::-1]), {"X": X, "Y": Y, "mini_batch_size": 64}) == []
+    weak = stats.Test("weak", log_p=-1.0, log_best=-5.0)  # its best outcome is far above any share of 1e-9
+    strong = stats.Test("strong", log_p=-40.0, log_best=-math.inf)
+    failed, level = stats.failures([weak, strong])
+    assert failed == [strong] and level == pytest.approx(math.log(1e-9))
+
+
+# -- the boundary: the student side needs nothing from the trusted side ---------------------------------------
+UTILS = REPO / "utils"
+STUDENT_SIDE = [path for path in sorted(UTILS.rglob("*.py")) if "autograde" not in path.relative_to(UTILS).parts]
+
+
+def _module_name(path) -> str:
+    parts = ["idnn", *path.relative_to(UTILS).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(path) -> set[str]:
+    """Every module `path` imports, as an absolute name (and 'package.name' for `from package import name`)."""
+    package = _module_name(path).split(".") if path.name == "__init__.py" else _module_name(path).split(".")[:-1]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else node.module
+            names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_no_student_side_module_imports_the_trusted_side():
+    assert STUDENT_SIDE and any(path.name == "properties.py" for path in STUDENT_SIDE)
+    for path in STUDENT_SIDE:
+        trusted = sorted(name for name in _imported(path) if name == "idnn.autograde" or name.startswith("idnn.autograde."))
+        assert not trusted, f"{path.relative_to(REPO)} imports {trusted}"
+
+
+def test_importing_the_whole_student_side_loads_nothing_of_the_trusted_side():
+    modules = [_module_name(path) for path in STUDENT_SIDE]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}:\n    importlib.import_module(name)\n"
+            "print(sorted(name for name in sys.modules if name.startswith('idnn.autograde')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_student_side_holds_no_graded_function():
+    """No student-side module defines a function or class named like an answer of a source notebook (split_sizes,
+    once a helper of the property checks, was the Setting up exercise's solution)."""
+    import glob
+
+    import nbformat
+
+    graded = set()
+    for notebook in glob.glob(str(REPO / "source" / "*" / "*.ipynb")):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                graded |= {node.name for node in ast.parse(cell.source).body
+                           if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    assert {"split_sizes", "dropout_forward", "add_noise", "random_mini_batches"} <= graded
+    for path in STUDENT_SIDE:
+        defined = {node.name for node in ast.walk(ast.parse(path.read_text()))
+                   if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        assert not defined & graded, f"{path.relative_to(REPO)} defines {sorted(defined & graded)}"
+
+
+# -- hidden checks: what they need from the reference comes from the grader's run -----------------------------
+
+def _hidden(assignment: str, grade_id: str) -> str:
+    import nbformat
+
+    from idnn.autograde.reference import hidden_code
+
+    notebook = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return next(hidden_code(c.source) for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_probe_reference_is_true_only_in_the_graders_reference_run():
+    from idnn.probe import Probe, reference_session
+
+    assert Probe("x").reference is False
+    with reference_session(1, lambda probe: None):
+        assert Probe("x").reference is True
+    assert Probe("x").reference is False
+
+
+def test_the_split_sizes_come_from_the_reference_run_and_never_from_the_kernel(tmp_path, monkeypatch):
+    from idnn.autograde.reference import reference_probes
+
+    probe, = reference_probes(REPO / "source" / "setting_up" / "setting_up.ipynb", 7)["test_split"]
+    for key, inputs in probe.inputs.items():
+        assert tuple(inputs["sizes"]) == split_sizes(inputs["X"].shape[1]), key
+    # In the kernel the student's split_sizes is never called to build inputs: here it would raise.
+    monkeypatch.setenv("IDNN_PROBE_DIR", str(tmp_path))
+    monkeypatch.setenv("IDNN_PROBE_SEED", "7")
+
+    def split_sizes_that_raises(m):
+        raise AssertionError("the hidden check called the student's split_sizes")
+
+    namespace = {"np": np, "split_sizes": split_sizes_that_raises,
+                 "train_dev_test_split": SPLITS["random keys, rng.shuffle per set"]}
+    exec(_hidden("setting_up", "test_split"), namespace)
+    with np.load(tmp_path / "split.npz") as saved:
+        assert not [name for name in saved.files if name.startswith("__error__")], saved.files
+
+
+def test_the_dropout_network_hidden_check_builds_its_own_cache():
+    """It used the student side's dropout_cache (which implements the dropout forward pass): no longer."""
+    code = _hidden("regularization", "test_dropout_network")
+    assert "idnn.checks" not in code and "dropout_cache" not in code

@@ -38,7 +38,6 @@ import numpy as np
 
 from ..probe import flatten
 from . import stats
-from .stats import FALSE_ALARM
 
 PROPERTY_CHECKS: dict[str, Callable[[str, dict, dict], list[str]]] = {}
 
@@ -388,7 +387,8 @@ def check_dropout_network(key: str, got: dict, inputs: dict) -> list[str]:
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     scale = math.sqrt(float(np.mean(a * a)) * float(np.mean(b * b)))
-    return float(np.mean(a * b)) / scale if scale > 0 else 1.0
+    r = float(np.mean(a * b)) / scale if scale > 0 else 1.0
+    return r if math.isfinite(r) else 0.0
 
 
 def _noise_message(test: stats.Test, sigma: float, level: float, noises: list[np.ndarray], r: float) -> str:
@@ -437,13 +437,18 @@ def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
         if values is None:
             return ["the noisy images should hold finite real numbers; they contain NaN, infinite or non-numeric values"]
         noises.append(values - images)
+    with np.errstate(all="ignore"):  # absurd values may overflow the statistics: they fail all the same
+        return _noise_problems(noises, images.shape, sigma)
+
+
+def _noise_problems(noises: list[np.ndarray], shape: tuple, sigma: float) -> list[str]:
     everything = np.concatenate([np.ravel(n) for n in noises])
     tests = [stats.normal_mean_test("mean", everything, sigma), stats.chi_square_test("square", everything, sigma),
              stats.normal_ks_test("values", everything, sigma)]
-    names = _AXIS_NAMES.get(images.ndim, [f"entries along axis {axis}" for axis in range(images.ndim)])
+    names = _AXIS_NAMES.get(len(shape), [f"entries along axis {axis}" for axis in range(len(shape))])
     pairings = {"calls": (noises[0], noises[1])}
     for axis, name in enumerate(names):
-        even = (images.shape[axis] // 2) * 2
+        even = (shape[axis] // 2) * 2
         if even:
             first = [np.take(n, np.arange(0, even, 2), axis=axis) for n in noises]
             second = [np.take(n, np.arange(1, even, 2), axis=axis) for n in noises]
@@ -455,7 +460,13 @@ def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
     failed, level = stats.failures(tests)
     if not failed:
         return []
-    # Explain by the most telling failure: noise shared between neighbours or calls, then mean, spread, shape.
+    # Explain by the most telling failure: a mean or spread far off, noise shared between neighbours or calls,
+    # then mean, spread, shape.
+    by_label = {test.label: test for test in reversed(failed)}
+    if "mean" in by_label and abs(by_label["mean"].detail["mean"]) > sigma:
+        return [_noise_message(by_label["mean"], sigma, level, noises, 0.0)]
+    if "square" in by_label and not 0.5 < by_label["square"].detail["rms"] / sigma < 2:
+        return [_noise_message(by_label["square"], sigma, level, noises, 0.0)]
     correlations = {pair: _correlation(a, b) for pair, (a, b) in pairings.items()}
     for test in failed:
         if test.label == "pairs" and abs(correlations[test.detail["pair"]]) >= 0.3:
