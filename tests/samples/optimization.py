@@ -196,3 +196,81 @@ SAMPLES += [
            "rest right", answers={**SOLVED, "mini_batches": REVERSED_MINI_BATCHES},
            expected={key: points for key, points in POINTS.items() if key != "test_mini_batches"}),
 ]
+
+# -- An attack on the boundary (issue 10, item 6): answers that delegate every update to whatever the package offers,
+# as an attacker would, searching every module of idnn that imports for a step or the exercise itself. The visible
+# checks used to hold one (idnn.checks.optimization._step: gradient descent, momentum, RMSprop and Adam, with
+# idnn.nets.update_parameters for the plain step): these answers then earned full marks. Now nothing the sandbox can
+# import computes an update, so the four cells score 0 (the initialisations are right); the other cells are solved.
+_FIND_IN_IDNN = '''
+import importlib
+import pkgutil
+
+import idnn
+
+def _found_in_idnn(*names):
+    """The first callable with one of these names in any module of idnn that imports (never a __main__)."""
+    for info in pkgutil.walk_packages(idnn.__path__, "idnn.", onerror=lambda name: None):
+        if info.name.rpartition(".")[2] == "__main__":
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except Exception:
+            continue
+        for name in names:
+            if callable(getattr(module, name, None)):
+                return getattr(module, name)
+    raise NotImplementedError(f"nothing in idnn to delegate to ({', '.join(names)})")
+'''
+_ZEROS = '''
+def _zeros_like(parameters):
+    return {"d" + key: np.zeros_like(value) for key, value in parameters.items()}
+'''
+DELEGATE_TO_IDNN = {
+    "gd": _FIND_IN_IDNN + '''
+def update_parameters_with_gd(parameters, grads, learning_rate):
+    try:
+        return _found_in_idnn("_step")("gd", parameters, grads, None, learning_rate)[0]
+    except NotImplementedError:
+        return _found_in_idnn("update_parameters", "update_parameters_with_gd")(parameters, grads, learning_rate)
+''',
+    "momentum": _FIND_IN_IDNN + _ZEROS + '''
+def initialize_velocity(parameters):
+    return _zeros_like(parameters)
+
+def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+    try:
+        return _found_in_idnn("_step")("momentum", parameters, grads, v, learning_rate, beta=beta)
+    except NotImplementedError:
+        return _found_in_idnn("update_parameters_with_momentum")(parameters, grads, v, beta, learning_rate)
+''',
+    "rmsprop": _FIND_IN_IDNN + _ZEROS + '''
+def initialize_rmsprop(parameters):
+    return _zeros_like(parameters)
+
+def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon=1e-8):
+    try:
+        return _found_in_idnn("_step")("rmsprop", parameters, grads, s, learning_rate, beta2=beta2, epsilon=epsilon)
+    except NotImplementedError:
+        return _found_in_idnn("update_parameters_with_rmsprop")(parameters, grads, s, beta2, learning_rate, epsilon)
+''',
+    "adam": _FIND_IN_IDNN + _ZEROS + '''
+def initialize_adam(parameters):
+    return _zeros_like(parameters), _zeros_like(parameters)
+
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999,
+                                epsilon=1e-8):
+    try:
+        return _found_in_idnn("_step")("adam", parameters, grads, (v, s), learning_rate, beta=beta1, beta2=beta2,
+                                       epsilon=epsilon, t=t)
+    except NotImplementedError:
+        return _found_in_idnn("update_parameters_with_adam")(parameters, grads, v, s, t, learning_rate, beta1,
+                                                             beta2, epsilon)
+''',
+}
+SAMPLES += [
+    Sample("delegator", "attack: every update delegated to whatever idnn offers (a step of the visible checks, "
+           "nets' update); nothing importable computes one now, so those four cells score 0; the rest right",
+           answers={**SOLVED, **DELEGATE_TO_IDNN},
+           expected={"test_mini_batches": 2, "test_ewa": 2, "test_decay": 2}),
+]
