@@ -517,6 +517,18 @@ def test_call_descriptions_never_show_a_repr_or_a_qualified_name():
     assert _describe_call(lambda: 0, (), {}) == "<lambda>()"
 
 
+def test_errors_raised_while_hidden_checks_run_do_not_quote_them():
+    """nbclient's timeout message previews the cell's source; for a hidden part that would be hidden code."""
+    from nbclient.exceptions import CellTimeoutError
+
+    hidden = "def _hidden_checks():\n    secret_input_a = probe.normal(3)\n_hidden_checks()"
+    error = CellTimeoutError.error_from_timeout_and_cell("Timeout waiting for IOPub output", 4,
+                                                         nbformat.v4.new_code_cell(hidden))
+    cleaned = preprocessors._without_source(error, hidden)
+    assert type(cleaned) is CellTimeoutError and "Timeout waiting for IOPub output" in str(cleaned)
+    assert "_hidden_checks" not in str(cleaned) and "secret_input_a" not in str(cleaned)
+
+
 # -- end to end ---------------------------------------------------------------------------------------
 def secret_text(course: Path, assignment: str) -> Scrubber:
     notebook = assignment_module(assignment).NOTEBOOK

@@ -240,8 +240,13 @@ class ProbedExecute(Execute):
                 cell.outputs = []
                 cell.source = text + _HIDDEN_EPILOGUE if hidden else text
                 history = store_history and position == 0 and not hidden
-                await super().async_execute_cell(cell, cell_index, execution_count=execution_count if history
-                                                 else None, store_history=history)
+                try:
+                    await super().async_execute_cell(cell, cell_index, execution_count=execution_count if history
+                                                     else None, store_history=history)
+                except Exception as error:
+                    if hidden:  # nbclient's messages preview the cell's source: here, the hidden checks
+                        raise _without_source(error, text) from None
+                    raise
                 if history:
                     count = cell.get("execution_count")
                 else:
@@ -393,6 +398,19 @@ if True:
     __import__("linecache").cache.pop(__import__("sys")._getframe(0).f_code.co_filename, None)
     globals().pop("_hidden_checks", None)
 """
+
+
+def _without_source(error: Exception, source: str) -> Exception:
+    """`error` (raised while hidden checks ran) with no line of their source in its message."""
+    message = str(error).split("Here is a preview of the cell contents")[0].rstrip()
+    for line in source.splitlines():
+        if line.strip():
+            message = message.replace(line.strip(), "")
+    message = f"{message} (while the hidden checks of this cell ran)"
+    try:
+        return type(error)(message)
+    except Exception:  # an exception type that wants other arguments
+        return RuntimeError(f"{type(error).__name__}: {message}")
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:

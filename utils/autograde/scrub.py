@@ -24,6 +24,7 @@ Student code can still encode what it reads (base64, say) so that nothing here r
 """
 
 import builtins
+import functools
 import html
 import json
 import keyword
@@ -135,6 +136,7 @@ class Scrubber:
         return removed
 
 
+@functools.lru_cache(maxsize=1)
 def helper_package_text() -> str:
     """The source of the helper package's student side (idnn without its grader): public text."""
     root = Path(__file__).resolve().parent.parent
