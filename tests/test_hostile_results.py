@@ -4,7 +4,6 @@ no hidden check code reaches the feedback."""
 import io
 import json
 import os
-import resource
 import socket
 import struct
 import subprocess
@@ -255,8 +254,8 @@ def test_hard_to_parse_results_are_refused_with_a_sentence(tmp_path):
             "not in NumPy's .npy format",
         zip_of([("forward0.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 60000) + b" " * 60000, 60010)], method=0):
             "header is 60000 bytes",
-        zip_of([("forward0.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 38) + b"{'descr': __import__('os')}".ljust(38),
-                 48)], method=0): "header could not be read",
+        zip_of([("forward0.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", 38)
+                 + b"{'descr': __import__('os')}".ljust(38), 48)], method=0): "header could not be read",
         zip_of([stored("forward0.npy", np.array([{"a": 1}], dtype=object))], method=0): "Python objects",
         zip_of([("forward0.npy", header + bytes(16), len(header) + 32)], method=0): "cut short",
         zip_of([stored("forward0.npy", np.zeros(4, dtype=[("a", "<f8")]))], method=0): "where numbers or text",
@@ -364,14 +363,17 @@ def test_an_exception_while_judging_fails_that_check_only(tmp_path, monkeypatch)
         judge(reference, folder)
 
 
+def _demo_test(visible: str, check_id: str, draw: str) -> str:
+    return (f"{visible}\n### BEGIN HIDDEN TESTS\ndef _hidden_checks():\n    from idnn.probe import Probe\n"
+            f"    with Probe(\"{check_id}\") as probe:\n        secret_input_{check_id[-1]} = probe.normal({draw})\n"
+            f"        probe.call(\"{check_id[-1]}\", double, secret_input_{check_id[-1]})\n_hidden_checks()\n"
+            f"### END HIDDEN TESTS")
+
+
 DEMO_SOURCE = [
     ("answer", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"),
-    ("test_a", "assert double(1) == 2\n### BEGIN HIDDEN TESTS\ndef _hidden_checks():\n    from idnn.probe import Probe\n"
-               "    with Probe(\"check_a\") as probe:\n        secret_input_a = probe.normal(3)\n"
-               "        probe.call(\"a\", double, secret_input_a)\n_hidden_checks()\n### END HIDDEN TESTS"),
-    ("test_b", "assert double(2) == 4\n### BEGIN HIDDEN TESTS\ndef _hidden_checks():\n    from idnn.probe import Probe\n"
-               "    with Probe(\"check_b\") as probe:\n        secret_input_b = probe.normal(2, 2)\n"
-               "        probe.call(\"b\", double, secret_input_b)\n_hidden_checks()\n### END HIDDEN TESTS"),
+    ("test_a", _demo_test("assert double(1) == 2", "check_a", "3")),
+    ("test_b", _demo_test("assert double(2) == 4", "check_b", "2, 2")),
 ]
 
 

@@ -247,7 +247,8 @@ def _check_file(fd: int) -> None:
 
 
 def _read_archive(handle, expectation: Expectation) -> StudentResults:
-    handle = _Bounded(handle, os.fstat(handle.fileno()).st_size)  # a file still growing cannot make the reads go further
+    # A file still growing cannot make the reads go further than its size when it was checked.
+    handle = _Bounded(handle, os.fstat(handle.fileno()).st_size)
     _check_directory(handle)
     try:
         archive = zipfile.ZipFile(handle)
@@ -440,7 +441,8 @@ def _array_rule(rule, spent: dict[str, int]):
         if rule is None:  # no reference to go by: all arrays together at most MAX_FILE_BYTES
             total = spent.get("", 0) + nbytes
             if total > MAX_FILE_BYTES:
-                return f"the arrays take more than {MAX_FILE_BYTES} bytes, more than the grader reads: refused unread", 0
+                return f"the arrays take more than {MAX_FILE_BYTES} bytes, more than the grader reads: refused " \
+                       f"unread", 0
             spent[""] = total
             return None, nbytes
         if isinstance(rule, _Exact):

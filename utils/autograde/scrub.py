@@ -96,7 +96,7 @@ class Scrubber:
             return self.quotes_hidden(_text(output.get("text", "")))
         if kind == "error":
             return any(self.quotes_hidden(_text(output.get(part, ""))) for part in ("ename", "evalue", "traceback"))
-        return self.quotes_hidden(_text(output.get("data", {}))) or self.quotes_hidden(_text(output.get("metadata", {})))
+        return any(self.quotes_hidden(_text(output.get(part, {}))) for part in ("data", "metadata"))
 
     # -- removing ---------------------------------------------------------------------------------
     def scrub_text(self, text: str) -> str:
