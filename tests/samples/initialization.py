@@ -269,3 +269,19 @@ SAMPLES += [
                     "init_glorot": _read_solution("answers.ipynb", "initialize_parameters_glorot")},
            expected={"test_init_zeros": 2, "test_init_random": 2}, damage=_plant_links),
 ]
+
+
+def _plant_start_up_files(folder: Path) -> None:
+    """Files Python or IPython might run at kernel start if the submission folder came first on sys.path."""
+    for name in ("ipykernel_launcher.py", "ipython_config.py", "ipython_kernel_config.py", "sitecustomize.py"):
+        (folder / name).write_text("import os\nos._exit(7)  # the kernel would never answer\n")
+    (folder / "my_helpers.py").write_text("SCALE = 2\n")
+
+
+SAMPLES += [
+    Sample("start_up_files", "correct answers beside files named ipykernel_launcher.py, sitecustomize.py and IPython "
+           "configs that exit at once, and a helper module of the student's own that the zeros cell imports: the "
+           "kernel starts anyway (the submission's folder is never first on its path) and the helper still imports",
+           answers={**SOLVED, "init_zeros": "import my_helpers\nassert my_helpers.SCALE == 2\n" + SOLUTION_PLACEHOLDER},
+           expected=ALL_TWO, damage=_plant_start_up_files),
+]

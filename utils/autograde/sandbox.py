@@ -172,7 +172,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         # Signals cannot reach a process in another pid namespace: interrupt with a message instead.
         self.kernel_spec.interrupt_mode = "message"
-        kernel = super().format_kernel_cmd(extra_arguments)
+        kernel = isolated_kernel(super().format_kernel_cmd(extra_arguments))
         limits = self.sandbox
         tether = [sys.executable, "-m", "idnn.autograde.tethered", str(os.getpid()), "--"]
         return tether + bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir,
@@ -192,6 +192,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         }
         env.update(self.extra_env)
         return env
+
+
+#: How the kernel starts: `python -P` puts no folder of the submission first on sys.path, so a student's file
+#: named ipykernel_launcher.py, numpy.py or site-like cannot run before the kernel answers (and make every start
+#: fail, which the grader would blame on the machine); the working folder is then appended, so the student's own
+#: modules import in cells as in Jupyter, after the real packages.
+KERNEL_BOOT = ("import os, sys; sys.path.append(os.getcwd()); "
+               "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()")
+
+
+def isolated_kernel(command: list[str]) -> list[str]:
+    """[python, -m, ipykernel_launcher, ARG...] -> [python, -P, -c, KERNEL_BOOT, ARG...]; other kernels unchanged."""
+    if command[1:3] == ["-m", "ipykernel_launcher"]:
+        return [command[0], "-P", "-c", KERNEL_BOOT, *command[3:]]
+    return command
 
 
 def launcher_command(limits: Sandbox, uid: int) -> list[str]:
