@@ -59,5 +59,12 @@ c.Sandbox.processes = 128
 c.Sandbox.file_bytes = 64 * 2**20
 c.Sandbox.output_bytes = 2 * 2**20
 c.Sandbox.notebook_seconds = 900
+# Each running kernel leases a uid of its own from uid .. uid + uids - 1 (grading as root).
+c.Sandbox.uid = 61000
+c.Sandbox.uids = 1000
+
+# idnn-grade's own worker processes (see utils/autograde/runner.py); these are the defaults.
+c.Grader.worker_memory_bytes = 4 * 2**30
+c.Grader.attempts = 2
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,11 +1,20 @@
-"""The trusted side of grading: it runs in the instructor's process, never in a student's kernel.
+"""The trusted side of grading: it runs in the instructor's processes, never in a student's kernel, and
+is not even visible inside the sandbox. The student side (idnn.data, nets, plots, checks, probe) never
+imports it.
 
+One submission, in the order it is handled:
+
+    staging          submission -> private copy: regular files and folders only, nothing followed
+    sandbox, launch  bubblewrap, a uid leased per kernel, and the launcher that sets the kernel's limits
+    preprocessors    nbgrader hooks wired in by nbgrader_config.py (RefuseLinks, ProbedExecute, ApplyVerdicts)
+    results          what the kernel saved, read safely (bounded, link-free, checked against the reference)
     reference        reference results from the source notebook's own definitions
-    verdicts         compare a student's recorded results with the reference
-    preprocessors    nbgrader hooks (ProbedExecute, ApplyVerdicts) wired in by nbgrader_config.py
-    gradebook_table  scores from the gradebook, as a table
-    course           where a course keeps its gradebook, and its configuration
-    sandbox, launch  the bubblewrap sandbox and the launcher that starts kernels inside it
-    runner, report   grading a class in parallel, and its reports; cli is `idnn-grade`
-    properties       checks for answers with many right values (random splits)
+    verdicts         compare a student's recorded results with the reference, one test cell at a time
+    properties       the grader's entry to the property checks (idnn.checks.properties) for answers
+                     with many right values
+    scrub            remove any kept output that quotes the hidden checks
+    runner           the class: worker pool, crash isolation, retries, journal, the one gradebook writer
+    report, cli      what people read; cli is `idnn-grade`
+    check_data       builds the expected values the visible checks compare with (utils/checks/data)
+    course, gradebook_table, tethered   configuration, tables, and the start of a sandbox that dies with its worker
 """
