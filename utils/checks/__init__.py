@@ -17,14 +17,25 @@ import numpy as np
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _ARRAY = "__ndarray__"
-_texts: dict[str, str] = {}
+_loaded: dict[str, dict] = {}
 
 
-def expected_values(assignment: str) -> dict:
-    """The stored expected values of one assignment's checks, as fresh objects (arrays, dicts, lists, numbers)."""
-    if assignment not in _texts:
-        _texts[assignment] = (DATA_DIR / f"{assignment}.json").read_text()
-    return loads_expected(_texts[assignment])
+def expected_values(assignment: str, check: str | None = None):
+    """The stored expected values of one assignment's checks (or of one check), as fresh objects (arrays, dicts,
+    lists, numbers): a check may hand them to the student's code, which may change them."""
+    if assignment not in _loaded:
+        _loaded[assignment] = loads_expected((DATA_DIR / f"{assignment}.json").read_text())
+    return _fresh(_loaded[assignment] if check is None else _loaded[assignment][check])
+
+
+def _fresh(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fresh(item) for item in value]
+    return value
 
 
 def loads_expected(text: str) -> dict:

@@ -44,7 +44,7 @@ def l2_inputs():
 
 
 def _expected(check: str):
-    return expected_values("gradient_checking")[check]
+    return expected_values("gradient_checking", check)
 
 
 def check_1d(forward_propagation_1d, backward_propagation_1d) -> None:

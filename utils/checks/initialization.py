@@ -26,7 +26,7 @@ STD_TOLERANCE = 0.03  # relative; the sampling error on a 500 x 300 layer is abo
 def spreads() -> dict[str, list[float]]:
     """{name of a scale: the standard deviation it gives each layer of LARGE_DIMS}, for every scale the checks know
     (the right ones first, then the classic mistakes)."""
-    return {name: stds for name, stds in expected_values("initialization")["spreads"]}
+    return {name: stds for name, stds in expected_values("initialization", "spreads")}
 
 
 def check_initialize_parameters_zeros(initialize_parameters_zeros) -> None:

@@ -69,7 +69,7 @@ def adam_start():
 
 
 def _expected(check: str):
-    return expected_values("optimization")[check]
+    return expected_values("optimization", check)
 
 
 def _first_difference(got: dict, expected: dict, what: str) -> str | None:

@@ -59,7 +59,7 @@ def ensemble_inputs():
 
 
 def _expected(check: str):
-    return expected_values("regularization")[check]
+    return expected_values("regularization", check)
 
 
 def _check_cost(compute_cost, kind: str) -> None:

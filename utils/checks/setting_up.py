@@ -28,7 +28,7 @@ def normalization_inputs():
 
 
 def _expected(check: str):
-    return expected_values("setting_up")[check]
+    return expected_values("setting_up", check)
 
 
 def check_split_sizes(split_sizes) -> None:
