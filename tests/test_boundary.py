@@ -228,6 +228,7 @@ class AssignmentHarness:
         #: graded function -> the test cells whose hidden checks call it
         self.graded = {fn: [g for g, used in names.items() if fn in used] for fn in solutions}
         self.references = reference_probes(self.source, seed)
+        self.calling_cells: dict[str, list[str]] = {}
 
     def namespace(self, **replaced) -> dict:
         namespace = {"__name__": "__main__"}
@@ -251,22 +252,31 @@ class AssignmentHarness:
         return judge(self.references[grade_id], self.results_dir)
 
     def cells_passed(self, function: str, answer) -> list[str]:
-        """The test cells (of those calling `function`) that pass with `answer` as the student's function."""
-        return [g for g in self.graded[function] if self.verdict(g, self.namespace(**{function: answer})).passed]
+        """The test cells whose hidden checks call `function` in the student's run that pass with `answer` as it."""
+        if function not in self.calling_cells:
+            self.first_calls(function)
+        return [g for g in self.calling_cells[function]
+                if self.verdict(g, self.namespace(**{function: answer})).passed]
 
     def first_calls(self, function: str, count: int = 2) -> list[tuple]:
-        """The first calls the hidden checks make to `function`: (args, kwargs, numpy's random state, result)."""
+        """The first calls the hidden checks make to `function`: (args, kwargs, numpy's random state, result).
+
+        Also notes which cells call it in the student's run (a cell may name it for its reference run only, as the
+        split's cell names split_sizes: replacing it there changes nothing, so that cell proves nothing)."""
         namespace = self.namespace()
-        reference, calls = namespace[function], []
+        reference, calls, cells = namespace[function], [], []
 
         def recorder(*args, **kwargs):
             if len(calls) < count:
                 calls.append((copy.deepcopy(args), copy.deepcopy(kwargs), np.random.get_state()))
+            if cell not in cells:
+                cells.append(cell)
             return reference(*args, **kwargs)
 
         namespace[function] = recorder
-        for grade_id in self.graded[function]:
-            self.verdict(grade_id, namespace)
+        for cell in self.graded[function]:
+            self.verdict(cell, namespace)
+        self.calling_cells[function] = cells
         results = []
         for args, kwargs, state in calls:
             np.random.set_state(state)
@@ -574,13 +584,27 @@ def test_the_harness_finds_planted_implementations_of_the_optimisers(harness_env
     assert found["inverse_decay"] == []
 
 
+def old_split_sizes(m: int) -> tuple[int, int, int]:
+    """What idnn.autograde.properties.split_sizes was (importable inside the sandbox then): an exercise."""
+    held_out = min(int(0.2 * m), 10_000)
+    return m - 2 * held_out, held_out, held_out
+
+
+def test_the_harness_finds_the_planted_split_sizes(harness_env):
+    harness = AssignmentHarness("setting_up", harness_env)
+    tally = {"pairs": 0, "calls": 0, "judged": 0, "passthrough": 0}
+    found = delegations_that_pass(harness, "split_sizes", {"planted.split_sizes": old_split_sizes}, tally)
+    assert "planted.split_sizes direct passes test_split_sizes" in found, found
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_harness_passes_every_graded_function_with_the_reference_itself(assignment, harness_env):
     harness = AssignmentHarness(assignment, harness_env)
     assert harness.graded and all(harness.graded.values()), harness.graded
-    for function, cells in harness.graded.items():
+    for function in harness.graded:
         reference = harness.namespace()[function]
-        assert harness.cells_passed(function, reference) == cells, function
+        passed = harness.cells_passed(function, reference)
+        assert passed and passed == harness.calling_cells[function], function
 
 
 def test_the_delegating_sample_would_have_scored_had_the_package_an_optimiser_step(harness_env, monkeypatch, tmp_path):
