@@ -105,6 +105,17 @@ def nbgrader_course(tmp_path_factory) -> Path:
     return course
 
 
+def reference_of(check_id: str, body, seed: int = 7) -> list:
+    """The probes that `body(probe)` records in the grader's reference mode, for grading seed `seed`."""
+    from idnn import probe as probe_module
+
+    probes = []
+    with probe_module.reference_session(seed, probes.append):
+        with probe_module.Probe(check_id) as probe:
+            body(probe)
+    return probes
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 

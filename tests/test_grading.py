@@ -15,7 +15,7 @@ from idnn.autograde.reference import definitions, hidden_code
 from idnn.autograde.verdicts import Verdict, compare, judge, load_student_results
 from idnn.probe import Probe
 
-from .conftest import make_course, nbgrader, scores_of, write_samples
+from .conftest import make_course, nbgrader, reference_of, scores_of, write_samples
 
 pytestmark = pytest.mark.grading
 
@@ -23,14 +23,6 @@ pytestmark = pytest.mark.grading
 def record_in(tmp_path, monkeypatch, seed=7):
     monkeypatch.setenv(probe_module.PROBE_DIR_ENV, str(tmp_path))
     monkeypatch.setenv(probe_module.PROBE_SEED_ENV, str(seed))
-
-
-def reference_of(check_id, body, seed=7):
-    probes = []
-    with probe_module.reference_session(seed, probes.append):
-        with Probe(check_id) as probe:
-            body(probe)
-    return probes
 
 
 # -- the probe, inside the kernel ------------------------------------------------------------------

@@ -28,7 +28,7 @@ from idnn.autograde.scrub import NOTICE, Scrubber, helper_package_text
 from idnn.autograde.verdicts import judge, load_student_results
 from idnn.probe import Probe, _describe_call
 
-from .conftest import idnn_grade, make_course, nbgrader, read_notebook, scores_of
+from .conftest import idnn_grade, make_course, nbgrader, read_notebook, reference_of, scores_of
 from .samples import gradient_checking, regularization, setting_up
 from .samples.generate import assignment_module, build
 
@@ -85,14 +85,6 @@ def stored(name: str, array: np.ndarray) -> tuple[str, bytes, int]:
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array, allow_pickle=True)
     return name, buffer.getvalue(), len(buffer.getvalue())
-
-
-def reference_of(check_id, body, seed=7):
-    probes = []
-    with probe_module.reference_session(seed, probes.append):
-        with Probe(check_id) as probe:
-            body(probe)
-    return probes
 
 
 def four_values(probe):

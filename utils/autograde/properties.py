@@ -11,13 +11,15 @@ exception included) escapes as anything but a problem sentence.
 
 import numpy as np
 
-from ..checks.properties import PROPERTY_CHECKS, problems_with, run_check  # noqa: F401 (problems_with: old callers)
+from ..checks.properties import PROPERTY_CHECKS, run_check
+from .reference import ReferenceProblem
 
 
 def check_property(name: str, key: str, got: dict[str, np.ndarray], inputs: dict[str, np.ndarray]) -> list[str]:
     """The problems property check `name` finds in the student's arrays `got` (empty: passed)."""
     if name not in PROPERTY_CHECKS:
-        raise RuntimeError(f"No property check named {name!r}; the source notebook asks for one that does not exist.")
+        raise ReferenceProblem(f"No property check named {name!r}; the source notebook asks for one that does not "
+                               f"exist.")
     try:
         copies = {k: np.array(v) for k, v in got.items()}  # a check cannot change what is judged next
         return run_check(name, key, copies, {k: np.array(v) for k, v in inputs.items()})

@@ -35,7 +35,7 @@ from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
 from .course import gradebook_url, load_config
-from .staging import fingerprint, read_small_text, shown, stage
+from .staging import fingerprint, read_small_text, stage
 
 JOURNAL = ".journal.jsonl"
 
