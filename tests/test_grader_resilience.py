@@ -1,6 +1,8 @@
 """The grader under stress: graders side by side, a worker that dies, a kernel that never starts."""
 
+import multiprocessing
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -134,3 +136,24 @@ def test_a_kernel_that_never_starts_is_never_a_silent_zero(tmp_path):
     (course / "nbgrader_config.py").write_text((course / "nbgrader_config.py").read_text().replace(config, ""))
     idnn_grade("--jobs", "1", "--no-feedback", cwd=course)
     assert scores_of(course)["perfect"] == expected("perfect")
+
+
+def _worker_limit(snapshot: str, queue) -> None:
+    import resource
+
+    from idnn.autograde.runner import _init_worker
+
+    _init_worker(multiprocessing.get_context("spawn").Value("i", 0), "/nonexistent", snapshot, 3 * 2**30)
+    queue.put(resource.getrlimit(resource.RLIMIT_AS))
+
+
+def test_grading_workers_run_under_a_memory_limit_of_their_own(tmp_path):
+    (tmp_path / "gradebook.db").write_bytes(b"")
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=_worker_limit, args=(str(tmp_path / "gradebook.db"), queue))
+    worker.start()
+    soft, hard = queue.get(timeout=60)
+    worker.join(timeout=60)
+    assert soft == 3 * 2**30, "a worker's address space is limited"
+    assert hard == resource.getrlimit(resource.RLIMIT_AS)[1], "only the soft limit: the kernel's launcher sets its own"
