@@ -1,5 +1,6 @@
 """The grader under stress: graders side by side, a worker that dies, a kernel that never starts."""
 
+import json
 import multiprocessing
 import os
 import resource
@@ -15,8 +16,9 @@ import pytest
 
 from idnn.autograde.runner import read_journal
 
-from .conftest import BIN, idnn_grade, make_course, nbgrader, scores_of, tool_env
+from .conftest import BIN, idnn_grade, make_course, nbgrader, read_notebook, scores_of, tool_env
 from .samples import initialization as samples
+from .test_class_grading import _sandbox_processes
 from .samples.generate import build
 
 pytestmark = pytest.mark.grading
@@ -87,6 +89,7 @@ def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path):
     for student in ("perfect", "partial", "kernel_exit", "alternative"):
         assert scores[student] == expected(student), student
         assert not (journal[("initialization", student)]["failure"] or "").startswith("the grading worker")
+    assert not _sandbox_processes(), "a killed worker's sandbox outlived the run"
 
 
 FLAKY_BWRAP = """#!/bin/sh
@@ -157,3 +160,39 @@ def test_grading_workers_run_under_a_memory_limit_of_their_own(tmp_path):
     worker.join(timeout=60)
     assert soft == 3 * 2**30, "a worker's address space is limited"
     assert hard == resource.getrlimit(resource.RLIMIT_AS)[1], "only the soft limit: the kernel's launcher sets its own"
+
+
+SUBMISSION_SENSITIVE_BWRAP = """#!/bin/sh
+# bubblewrap that fails to start whenever the folder bound at /submission holds a file named poison.txt
+# (as if a file of the submission stopped every kernel start).
+previous=""
+for arg in "$@"; do
+    if [ "$arg" = "/submission" ] && [ -e "$previous/poison.txt" ]; then exit 1; fi
+    previous="$arg"
+done
+exec {bwrap} "$@"
+"""
+
+
+def test_a_kernel_stopped_by_the_submission_is_the_submissions_zero_not_the_machines(tmp_path):
+    script = tmp_path / "picky-bwrap"
+    script.write_text(SUBMISSION_SENSITIVE_BWRAP.format(bwrap=shutil.which("bwrap")))
+    script.chmod(0o755)
+    course = course_with(tmp_path / "course", ["perfect"], f"\nc.Sandbox.bwrap = {str(script)!r}\n")
+    shutil.copytree(course / "submitted" / "perfect", course / "submitted" / "poisoned")
+    (course / "submitted" / "poisoned" / "initialization" / "poison.txt").write_text("x")
+    result = idnn_grade("--jobs", "1", "--no-feedback", cwd=course, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    scores = scores_of(course)
+    assert scores["perfect"] == expected("perfect")
+    assert sum(scores["poisoned"].values()) == 0
+    notes = " ".join(read_journal(course)[("initialization", "poisoned")]["notes"])
+    assert "did not start with this submission's files" in notes and "starts without them" in notes
+
+
+def test_widget_state_from_the_kernel_is_never_kept(graded_course):
+    """The widget_leak sample sends the hidden check's source over a widget comm: nothing of it is kept."""
+    path = graded_course / "autograded" / "widget_leak" / "initialization" / "initialization.ipynb"
+    nb = read_notebook(path)
+    assert "widgets" not in nb.metadata
+    assert "_hidden_checks" not in json.dumps(nb.metadata) + json.dumps([c.get("outputs", []) for c in nb.cells])

@@ -128,14 +128,29 @@ def test_each_running_kernel_leases_a_uid_of_its_own():
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="uid leases are taken only when grading as root")
-def test_a_uid_that_still_has_processes_is_not_leased():
+def test_orphaned_sandbox_processes_are_reaped_and_a_live_kernel_is_not():
     base = 62100
-    squatter = subprocess.Popen([sys.executable, "-c", f"import os, time\nos.setuid({base})\ntime.sleep(60)"])
+    orphan = subprocess.Popen([sys.executable, "-c", f"import os, time\nos.setuid({base})\ntime.sleep(60)"])
+    # A live grader's kernel: uid base + 1, its lease held by the process that started it.
+    holder = subprocess.Popen([sys.executable, "-c", "import os, subprocess, sys, time\n"
+                               "from idnn.autograde.sandbox import _try_lock\n"
+                               f"fd = _try_lock({base + 1})\n"
+                               f"kernel = subprocess.Popen([sys.executable, '-c', 'import os, time; os.setuid({base + 1}); "
+                               "time.sleep(60)'])\nprint(kernel.pid, flush=True)\ntime.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
     try:
+        live_kernel = int(holder.stdout.readline())
         time.sleep(0.5)
-        lease = UidLease(base, 2)
-        assert lease.uid == base + 1
+        lease = UidLease(base, 3)
+        assert orphan.wait(timeout=10) == -9, "the orphan (uid with processes, lock free) was killed"
+        assert lease.uid in (base, base + 2) and lease.uid != base + 1
+        os.kill(live_kernel, 0)  # still alive: its lock is held
         lease.release()
     finally:
-        squatter.kill()
-        squatter.wait()
+        orphan.kill()
+        holder.kill()
+        holder.wait()
+        try:
+            os.kill(live_kernel, 9)
+        except (ProcessLookupError, UnboundLocalError):
+            pass

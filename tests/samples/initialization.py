@@ -285,3 +285,35 @@ SAMPLES += [
            answers={**SOLVED, "init_zeros": "import my_helpers\nassert my_helpers.SCALE == 2\n" + SOLUTION_PLACEHOLDER},
            expected=ALL_TWO, damage=_plant_start_up_files),
 ]
+
+
+def _plant_optional_modules(folder: Path) -> None:
+    """Modules the kernel only *tries* to import at start-up (missing from the environment, so Python would look
+    further along sys.path): if the submission's folder were on the path then, each would stop every start."""
+    for name in ("orjson", "msgpack", "storemagic", "argcomplete", "colorama"):
+        (folder / f"{name}.py").write_text("import os\nos._exit(3)\n")
+
+
+# A zeros function that, each time the hidden check calls it, sends its caller's source (the hidden check) out
+# over a widget comm: a channel outside the kernel's printed output.
+WIDGET_LEAK = """
+import sys, linecache
+from comm import create_comm
+_sent = []
+def initialize_parameters_zeros(layers_dims):
+    caller = sys._getframe(1).f_code
+    state = {"_model_name": "LeakModel", "_model_module": "leak", "_model_module_version": "1.0",
+             "text": "".join(linecache.getlines(caller.co_filename)), "names": list(caller.co_names)}
+    _sent.append(create_comm(target_name="jupyter.widget", data={"state": state, "buffer_paths": []}))
+    return {f"{p}{l}": np.zeros((layers_dims[l], layers_dims[l - 1]) if p == "W" else (layers_dims[l], 1))
+            for l in range(1, len(layers_dims)) for p in "Wb"}
+"""
+
+SAMPLES += [
+    Sample("optional_modules", "correct answers beside orjson.py, msgpack.py, storemagic.py... that exit at once: "
+           "the kernel starts anyway, since nothing of the submission is on its path until it has answered",
+           answers=SOLVED, expected=ALL_TWO, damage=_plant_optional_modules),
+    Sample("widget_leak", "a correct zeros function that sends the hidden check's source out over a widget comm on "
+           "every call: widget state is never kept in the notebook (it counts towards the output cap too)",
+           answers={**SOLVED, "init_zeros": WIDGET_LEAK}, expected=ALL_TWO),
+]

@@ -16,6 +16,7 @@ its visible checks raised no error inside it. Warnings written to stderr are kep
 text and cost nothing (stock nbgrader zeroes any cell that wrote to stderr).
 """
 
+import json
 import os
 import re
 import secrets
@@ -27,6 +28,8 @@ from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
+from traitlets import Bool
+import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.api import MissingEntry
@@ -113,6 +116,10 @@ class KernelStartFailed(RuntimeError):
     """Every attempt to start the kernel failed: the grading machine's problem, never a zero for the student."""
 
 
+#: Sent silently to a sandboxed kernel once it answered (see ProbedExecute.async_start_new_kernel_client).
+WORKDIR_ON_PATH = "import os as _os, sys as _sys; _sys.path.append(_os.getcwd()); del _os, _sys"
+
+
 class ProbedExecute(Execute):
     """nbgrader's Execute, sandboxed, with a grading seed and results directory for the probes.
 
@@ -146,11 +153,27 @@ class ProbedExecute(Execute):
                 errors.append(str(error.__cause__ or error))
                 self.log.warning("kernel start failed (attempt %d of %d): %s", attempt, self.kernel_start_attempts,
                                  errors[-1])
+        if self._starts_without_the_submission(run_dir, resources):
+            # Not the machine: the same kernel starts when the submission's files are left out.
+            run["failure"] = (f"the kernel did not start with this submission's files ({self.kernel_start_attempts} "
+                              f"attempts; last: {errors[-1]}), but starts without them: a file of the submission "
+                              f"stops it; nothing of the notebook ran")
+            self.log.warning("%s", run["failure"])
+            return nb, resources
         shutil.rmtree(run_dir, ignore_errors=True)
         failure = (f"the sandboxed kernel could not be started ({self.kernel_start_attempts} attempts; last: "
                    f"{errors[-1]}). This is a problem of the grading machine, not of the submission: rerun the grader.")
         kernel_start_failures.append(failure)
         raise KernelStartFailed(failure)
+
+    def _starts_without_the_submission(self, run_dir: Path, resources) -> bool:
+        """Whether a kernel starts, in the same sandbox, with an empty working folder and no cells to run."""
+        self._fresh_run_folders(run_dir, None)
+        try:
+            self._execute_once(nbformat.v4.new_notebook(), dict(resources), None)
+        except KernelNeverAnswered:
+            return False
+        return True
 
     def _fresh_run_folders(self, run_dir: Path, notebook_dir: Path) -> None:
         """An empty results folder, a socket folder and a private copy of the submission's files (no notebooks)."""
@@ -158,8 +181,12 @@ class ProbedExecute(Execute):
             shutil.rmtree(run_dir / name, ignore_errors=True)
         (run_dir / "probe").mkdir()
         (run_dir / "sockets").mkdir()
-        # Regular files only, links never followed: see staging.py.
-        notes = stage(notebook_dir, run_dir / "submission", skip=lambda path: path.suffix == ".ipynb")
+        # Regular files only, links never followed: see staging.py. No folder: an empty working folder.
+        if notebook_dir is None:
+            (run_dir / "submission").mkdir()
+            notes = []
+        else:
+            notes = stage(notebook_dir, run_dir / "submission", skip=lambda path: path.suffix == ".ipynb")
         for refusal in notes:
             self.log.warning("%s", refusal)
         self._workdir, self._socket_dir = run_dir / "submission", run_dir / "sockets"
@@ -190,6 +217,12 @@ class ProbedExecute(Execute):
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
+        if self._use_bwrap:
+            # The kernel started with no folder of the submission on sys.path (sandbox.KERNEL_BOOT); now the
+            # student's own modules may import, after the real packages, as they would in Jupyter.
+            reply = await self.async_wait_for_reply(kc.execute(WORKDIR_ON_PATH, silent=True, store_history=False))
+            if reply is None or reply["content"].get("status") != "ok":
+                raise RuntimeError("the kernel did not accept its first request")
         self._kernel_answered = True  # from here on, whatever happens is the notebook's doing
         return kc
 
@@ -259,6 +292,19 @@ class ProbedExecute(Execute):
         return cell
 
     execute_cell = run_sync(async_execute_cell)
+
+    #: Widget state the kernel sends over comms is neither kept in the notebook nor trusted (nbclient would
+    #: store it in the notebook's metadata, unscrubbed and outside the output cap).
+    store_widget_state = Bool(False)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Comm (widget) messages count towards the output cap like any output; their state is never kept."""
+        self._output_bytes += len(json.dumps(msg.get("content", {}), default=str))
+        if self._output_bytes > 4 * self._sandbox.output_bytes:
+            self._kill_kernel(f"the notebook sent more than {4 * self._sandbox.output_bytes} bytes of output and "
+                              f"widget messages")
+            return None
+        return super().handle_comm_msg(outs, msg, cell_index)
 
     def output(self, outs, msg, display_id, cell_index):
         """Keep at most Sandbox.output_bytes of output; stop the kernel at four times that."""

@@ -35,6 +35,7 @@ from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
 from .course import gradebook_url, load_config
+from .sandbox import Sandbox, reap_orphans
 from .staging import fingerprint, read_small_text, stage
 
 JOURNAL = ".journal.jsonl"
@@ -326,6 +327,8 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
             summary.interrupted = True
         finally:
             pool.shutdown()
+            sandbox = Sandbox(config=load_config(course, config_overrides))
+            reap_orphans(sandbox.uid, sandbox.uids)  # a sandbox whose worker died as it started (see UidLease)
     if progress:
         progress.finish(summary.interrupted)
     summary.seconds = time.perf_counter() - start

@@ -30,6 +30,7 @@ The per-cell time limit is nbgrader's own ``c.Execute.timeout``.
 import fcntl
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -101,28 +102,26 @@ class UidLease:
     kernels sharing a uid share one limit: a busy grader next door could make this kernel fail to
     start. Each kernel therefore leases a uid of its own: an exclusive flock on LEASE_DIR/<uid>.lock
     (a root-only folder), which the kernel's grading process holds until the kernel is gone and the
-    operating system releases if that process dies. A uid that still has processes is skipped.
+    operating system releases if that process dies.
+
+    A uid of the range that has processes but whose lock is free belongs to a sandbox whose grading
+    process died without taking it along (seen, rarely, when a worker is killed as its sandbox
+    starts): those processes are orphans, and are killed here before anything else is leased.
     """
 
     def __init__(self, base: int, count: int, wait_seconds: float = 120.0):
         self._fd = None
-        LEASE_DIR.mkdir(mode=0o700, exist_ok=True)
-        if LEASE_DIR.is_symlink() or LEASE_DIR.stat().st_uid != 0:
-            raise RuntimeError(f"{LEASE_DIR} is not a root-owned folder; refusing to lease sandbox uids from it")
         deadline = time.monotonic() + wait_seconds
         while True:
+            reap_orphans(base, count)
             busy = _uids_with_processes()
             for uid in range(base, base + count):
                 if uid in busy:
                     continue
-                fd = os.open(LEASE_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    os.close(fd)
-                    continue
-                self.uid, self._fd = uid, fd
-                return
+                fd = _try_lock(uid)
+                if fd is not None:
+                    self.uid, self._fd = uid, fd
+                    return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"all {count} sandbox uids from {base} are in use; raise c.Sandbox.uids")
             time.sleep(0.5)
@@ -133,20 +132,65 @@ class UidLease:
             self._fd = None
 
 
-def _uids_with_processes() -> set[int]:
-    """The real uids of every running process."""
-    uids = set()
+def _try_lock(uid: int) -> int | None:
+    """A descriptor holding uid's lease lock, or None when another process holds it."""
+    LEASE_DIR.mkdir(mode=0o700, exist_ok=True)
+    if LEASE_DIR.is_symlink() or LEASE_DIR.stat().st_uid != 0:
+        raise RuntimeError(f"{LEASE_DIR} is not a root-owned folder; refusing to lease sandbox uids from it")
+    fd = os.open(LEASE_DIR / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def reap_orphans(base: int, count: int) -> int:
+    """Kill the processes of every sandbox uid in base .. base + count - 1 that no live grader holds; how many."""
+    if os.getuid() != 0:
+        return 0
+    killed = 0
+    for uid, pids in _processes_by_uid(range(base, base + count)).items():
+        fd = _try_lock(uid)
+        if fd is None:
+            continue  # a live grader's kernel
+        try:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except ProcessLookupError:
+                    pass
+        finally:
+            os.close(fd)
+    return killed
+
+
+def _processes_by_uid(uids) -> dict[int, list[int]]:
+    wanted, found = set(uids), {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/status", "rb") as status:
-                    for line in status:
-                        if line.startswith(b"Uid:"):
-                            uids.add(int(line.split()[1]))
-                            break
-            except OSError:
-                continue
-    return uids
+            uid = _real_uid(entry.name)
+            if uid in wanted:
+                found.setdefault(uid, []).append(int(entry.name))
+    return found
+
+
+def _real_uid(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Uid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _uids_with_processes() -> set[int]:
+    """The real uids of every running process."""
+    return {uid for entry in os.scandir("/proc") if entry.name.isdigit() and (uid := _real_uid(entry.name)) is not None}
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -194,12 +238,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         return env
 
 
-#: How the kernel starts: `python -P` puts no folder of the submission first on sys.path, so a student's file
-#: named ipykernel_launcher.py, numpy.py or site-like cannot run before the kernel answers (and make every start
-#: fail, which the grader would blame on the machine); the working folder is then appended, so the student's own
-#: modules import in cells as in Jupyter, after the real packages.
-KERNEL_BOOT = ("import os, sys; sys.path.append(os.getcwd()); "
-               "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()")
+#: How the kernel starts: `python -P` puts no folder of the submission on sys.path, so no file of the submission
+#: (an ipykernel_launcher.py, or a module the kernel only tries to import, such as orjson.py or storemagic.py) can
+#: run before the kernel answers: such a file could make every start fail, which would look like the machine's
+#: fault. Once the kernel has answered, ProbedExecute appends the working folder to sys.path (WORKDIR_ON_PATH),
+#: so the student's own modules import in cells as in Jupyter, after the real packages.
+KERNEL_BOOT = "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()"
 
 
 def isolated_kernel(command: list[str]) -> list[str]:
