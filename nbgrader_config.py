@@ -59,6 +59,7 @@ c.Sandbox.processes = 128
 c.Sandbox.file_bytes = 64 * 2**20
 c.Sandbox.output_bytes = 2 * 2**20
 c.Sandbox.notebook_seconds = 900
+c.Sandbox.tmp_bytes = 256 * 2**20
 # Each running kernel leases a uid of its own from uid .. uid + uids - 1 (grading as root).
 c.Sandbox.uid = 61000
 c.Sandbox.uids = 1000

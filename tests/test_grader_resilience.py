@@ -196,3 +196,9 @@ def test_widget_state_from_the_kernel_is_never_kept(graded_course):
     nb = read_notebook(path)
     assert "widgets" not in nb.metadata
     assert "_hidden_checks" not in json.dumps(nb.metadata) + json.dumps([c.get("outputs", []) for c in nb.cells])
+
+
+def test_the_sandboxs_tmp_is_sized(graded_course):
+    """The tmp_filler sample writes 320 MiB into /tmp, which is memory: it is refused once 256 MiB are used."""
+    path = graded_course / "autograded" / "tmp_filler" / "initialization" / "initialization.ipynb"
+    assert "refused: ENOSPC" in json.dumps([c.get("outputs", []) for c in read_notebook(path).cells])

@@ -317,3 +317,20 @@ SAMPLES += [
            "every call: widget state is never kept in the notebook (it counts towards the output cap too)",
            answers={**SOLVED, "init_zeros": WIDGET_LEAK}, expected=ALL_TWO),
 ]
+
+
+TMP_FILLER = """
+import errno
+try:
+    for piece in range(10):  # 320 MiB, in files under the 64 MiB file-size limit
+        with open(f"/tmp/filler{piece}.bin", "wb") as handle:
+            handle.write(b"0" * 32 * 2**20)
+except OSError as error:
+    print("refused:", errno.errorcode.get(error.errno))
+"""
+
+SAMPLES += [
+    Sample("tmp_filler", "correct answers, and a cell that tries to write 320 MiB into /tmp (memory): refused when "
+           "the sandbox's sized /tmp is full, and everything still counts",
+           answers={**SOLVED, "init_random": TMP_FILLER + SOLUTION_PLACEHOLDER}, expected=ALL_TWO),
+]

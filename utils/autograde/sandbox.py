@@ -71,6 +71,8 @@ class Sandbox(LoggingConfigurable):
     memory_bytes = Integer(2 * 2**30, help="Address space of the kernel, in bytes.").tag(config=True)
     processes = Integer(128, help="Processes and threads the kernel's user may have.").tag(config=True)
     file_bytes = Integer(64 * 2**20, help="Largest file the kernel may write, in bytes.").tag(config=True)
+    tmp_bytes = Integer(256 * 2**20, help="Size of the kernel's private /tmp (a tmpfs, so memory), in bytes."
+                        ).tag(config=True)
     open_files = Integer(256, help="Open files of the kernel.").tag(config=True)
     output_bytes = Integer(2 * 2**20, help="Output kept per notebook, in bytes; the kernel is stopped "
                            "at four times this.").tag(config=True)
@@ -219,8 +221,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         kernel = isolated_kernel(super().format_kernel_cmd(extra_arguments))
         limits = self.sandbox
         tether = [sys.executable, "-m", "idnn.autograde.tethered", str(os.getpid()), "--"]
-        return tether + bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir,
-                                      self._sandbox_env()) + launcher_command(limits, self.kernel_uid) + kernel
+        sandbox = bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir, self._sandbox_env(),
+                                tmp_bytes=limits.tmp_bytes)
+        return tether + sandbox + launcher_command(limits, self.kernel_uid) + kernel
 
     def _sandbox_env(self) -> dict[str, str]:
         env = {
@@ -261,13 +264,15 @@ def launcher_command(limits: Sandbox, uid: int) -> list[str]:
             "--open-files", str(limits.open_files), "--"]
 
 
-def bwrap_command(bwrap: str, workdir: Path, probe_dir: Path, socket_dir: Path, env: dict[str, str]) -> list[str]:
+def bwrap_command(bwrap: str, workdir: Path, probe_dir: Path, socket_dir: Path, env: dict[str, str],
+                  tmp_bytes: int = 256 * 2**20) -> list[str]:
     """The bubblewrap invocation (everything before the program it runs)."""
     import idnn
 
     args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--perms", "1777",
+            "--size", str(tmp_bytes), "--tmpfs", "/tmp"]  # /tmp is memory: sized, so writing there cannot fill it
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = Path("/") / top
         if host.is_symlink():
