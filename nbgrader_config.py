@@ -60,6 +60,8 @@ c.Sandbox.file_bytes = 64 * 2**20
 c.Sandbox.output_bytes = 2 * 2**20
 c.Sandbox.notebook_seconds = 900
 c.Sandbox.tmp_bytes = 256 * 2**20
+# All of a kernel's processes together (a memory and a pids cgroup per kernel, where the machine has cgroup v1).
+c.Sandbox.total_memory_bytes = 3 * 2**30
 # Each running kernel leases a uid of its own from uid .. uid + uids - 1 (grading as root).
 c.Sandbox.uid = 61000
 c.Sandbox.uids = 1000

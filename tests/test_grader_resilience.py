@@ -2,6 +2,7 @@
 
 import json
 import multiprocessing
+import re
 import os
 import resource
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from idnn.autograde.runner import read_journal
+from idnn.autograde.sandbox import Sandbox, kernel_cgroups
 
 from .conftest import BIN, idnn_grade, make_course, nbgrader, read_notebook, scores_of, tool_env
 from .samples import initialization as samples
@@ -202,3 +204,31 @@ def test_the_sandboxs_tmp_is_sized(graded_course):
     """The tmp_filler sample writes 320 MiB into /tmp, which is memory: it is refused once 256 MiB are used."""
     path = graded_course / "autograded" / "tmp_filler" / "initialization" / "initialization.ipynb"
     assert "refused: ENOSPC" in json.dumps([c.get("outputs", []) for c in read_notebook(path).cells])
+
+
+MEMORY_SPREAD = """
+import subprocess, sys, time
+hold = "import time; x = b'1' * (600 * 2**20); print('holding', flush=True); time.sleep(30)"
+children = [subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+for child in children:
+    child.stdout.readline()  # holding, or '' once killed
+time.sleep(1)
+print("children holding 600 MiB each:", sum(child.poll() is None for child in children))
+for child in children:
+    child.kill()
+"""
+
+
+@pytest.mark.skipif(not kernel_cgroups(61999, Sandbox()), reason="this machine offers no writable cgroup v1 controllers")
+def test_the_whole_sandbox_shares_one_memory_limit(tmp_path):
+    """Three processes of 600 MiB each stay under a 2 GiB address-space limit apiece, but not under 1 GiB together."""
+    course = course_with(tmp_path / "course", [], "\nc.Sandbox.total_memory_bytes = 2**30\n")
+    spread = samples.Sample("spread", "memory spread over processes",
+                            answers={"init_zeros": MEMORY_SPREAD + samples.SOLUTION_PLACEHOLDER})
+    build(course, "initialization", samples=[spread])
+    idnn_grade("--jobs", "1", "--no-feedback", cwd=course)
+    nb = read_notebook(course / "autograded" / "spread" / "initialization" / "initialization.ipynb")
+    printed = json.dumps([c.get("outputs", []) for c in nb.cells])
+    held = re.search(r"children holding 600 MiB each: (\d)", printed)
+    assert held, printed[:2000]
+    assert int(held.group(1)) < 3, "all three held their memory: the sandbox's total was not limited"

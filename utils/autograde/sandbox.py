@@ -71,6 +71,9 @@ class Sandbox(LoggingConfigurable):
     memory_bytes = Integer(2 * 2**30, help="Address space of the kernel, in bytes.").tag(config=True)
     processes = Integer(128, help="Processes and threads the kernel's user may have.").tag(config=True)
     file_bytes = Integer(64 * 2**20, help="Largest file the kernel may write, in bytes.").tag(config=True)
+    total_memory_bytes = Integer(3 * 2**30, help="Memory of the whole sandbox (every process of the kernel, and "
+                                 "what it writes to /tmp), in bytes, where the machine offers cgroups (v1 memory "
+                                 "controller); memory_bytes limits each process's address space.").tag(config=True)
     tmp_bytes = Integer(256 * 2**20, help="Size of the kernel's private /tmp (a tmpfs, so memory), in bytes."
                         ).tag(config=True)
     open_files = Integer(256, help="Open files of the kernel.").tag(config=True)
@@ -190,6 +193,50 @@ def _real_uid(pid: str) -> int | None:
     return None
 
 
+CGROUP_V1 = Path("/sys/fs/cgroup")
+_cgroup_warned = []
+
+
+def kernel_cgroups(uid: int, limits: "Sandbox") -> list[str]:
+    """cgroup.procs files of a memory and a pids cgroup for the kernel leased `uid`, with the sandbox's limits.
+
+    One cgroup per leased uid, under the grader's own cgroup (cgroup v1: the memory controller caps what all the
+    kernel's processes hold together, RLIMIT_AS only each one; the pids controller caps its processes and threads
+    whoever else runs). Where the machine offers no writable v1 controllers, none: the rlimits still apply.
+    """
+    if not uid:
+        return []
+    settings = {"memory": {"memory.limit_in_bytes": limits.total_memory_bytes},
+                "pids": {"pids.max": limits.processes}}
+    joined = []
+    try:
+        for controller, values in settings.items():
+            folder = _own_cgroup(controller) / "idnn-sandbox" / str(uid)
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, value in values.items():
+                (folder / name).write_text(str(value))
+            joined.append(str(folder / "cgroup.procs"))
+    except OSError as error:
+        if not _cgroup_warned:
+            _cgroup_warned.append(error)
+            import logging
+            logging.getLogger(__name__).warning("no cgroup for sandboxed kernels (%s): per-process limits only", error)
+        return []
+    return joined
+
+
+def _own_cgroup(controller: str) -> Path:
+    """This process's cgroup folder of a v1 controller (e.g. /sys/fs/cgroup/memory/<its path>)."""
+    mount = CGROUP_V1 / controller
+    if not (mount / "cgroup.procs").exists():
+        raise FileNotFoundError(f"no cgroup v1 {controller} controller at {mount}")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return mount / path.lstrip("/")
+    raise FileNotFoundError(f"this process is in no {controller} cgroup")
+
+
 def _uids_with_processes() -> set[int]:
     """The real uids of every running process."""
     return {uid for entry in os.scandir("/proc") if entry.name.isdigit() and (uid := _real_uid(entry.name)) is not None}
@@ -220,7 +267,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.kernel_spec.interrupt_mode = "message"
         kernel = isolated_kernel(super().format_kernel_cmd(extra_arguments))
         limits = self.sandbox
-        tether = [sys.executable, "-m", "idnn.autograde.tethered", str(os.getpid()), "--"]
+        tether = [sys.executable, "-m", "idnn.autograde.tethered", str(os.getpid())]
+        for procs in kernel_cgroups(self.kernel_uid, limits):
+            tether += ["--join", procs]
+        tether.append("--")
         sandbox = bwrap_command(limits.bwrap, self.workdir, self.probe_dir, self.socket_dir, self._sandbox_env(),
                                 tmp_bytes=limits.tmp_bytes)
         return tether + sandbox + launcher_command(limits, self.kernel_uid) + kernel
