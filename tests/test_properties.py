@@ -395,12 +395,81 @@ def five_lattice_case(rng, draw):
     return (five_lattice(A, 0), five_lattice(A, 1)), {"A": A, "keep_prob": 0.8}
 
 
-def batch_inputs(rng, draw):
-    """As for the hidden check, with at least the 30 examples it uses."""
+def batch_inputs(rng, draw, least=30):
+    """As for the hidden check, with at least the 30 examples it uses (or `least`)."""
     X, Y, size = batches_case(rng, draw)
-    while X.shape[1] < 30:
+    while X.shape[1] < least:
         X, Y, size = batches_case(rng, draw)
     return X, Y, size
+
+
+def _coprime_near_half(n):
+    k = max(1, n // 2)
+    while math.gcd(k, n) != 1:
+        k += 1
+    return k
+
+
+def stepped_order(m):
+    """No random number: j -> k j mod m, k about m / 2 (ascents and halves like a shuffle's)."""
+    return (_coprime_near_half(m) * np.arange(m)) % m
+
+
+def interleaved_order(m):
+    """Each half shuffled on its own, then dealt alternately, one of the first half, one of the second."""
+    order = np.empty(m, dtype=np.int64)
+    order[0::2] = np.random.permutation((m + 1) // 2)
+    order[1::2] = (m + 1) // 2 + np.random.permutation(m // 2)
+    return order
+
+
+def stepped_split(X, Y, seed):
+    """No random number (the seed ignored): each class in the order j -> k j mod n, cut into the sets, every set
+    left sorted by class."""
+    classes, (dev_counts, test_counts) = _class_counts(Y, split_sizes(X.shape[1]))
+    train, dev, test = [], [], []
+    for c, n_dev, n_test in zip(classes, dev_counts, test_counts):
+        members = np.flatnonzero(Y[0] == c)
+        members = members[stepped_order(len(members))]
+        n_train = len(members) - n_dev - n_test
+        train += list(members[:n_train])
+        dev += list(members[n_train:n_train + n_dev])
+        test += list(members[n_train + n_dev:])
+    return X[:, train], Y[:, train], X[:, dev], Y[:, dev], X[:, test], Y[:, test]
+
+
+def rolled_masks():
+    """A fresh attack: one mask per shape, drawn at the first call, rolled one column on at every later call."""
+    drawn = {}
+
+    def attack(A, keep_prob, shift):
+        drawn[A.shape] = (np.roll(drawn[A.shape], 1, axis=1) if A.shape in drawn
+                          else (np.random.rand(*A.shape) < keep_prob).astype(np.float64))
+        return _dropped(A, drawn[A.shape], keep_prob)
+    return attack
+
+
+def rolled_noise():
+    """A fresh attack: noise drawn once per shape, rolled one column on at every later call."""
+    drawn = {}
+
+    def attack(images, sigma):
+        drawn[images.shape] = (np.roll(drawn[images.shape], 1, axis=2) if images.shape in drawn
+                               else sigma * np.random.randn(*images.shape))
+        return images + drawn[images.shape]
+    return attack
+
+
+def copied_neighbours(values, axes):
+    """`values` with index 2k along each of `axes` copied from index 2k - 1: across the pairs (0, 1), (2, 3), ..."""
+    values = np.array(values)
+    for axis in axes:
+        n = values.shape[axis]
+        target = [slice(None)] * values.ndim
+        source = [slice(None)] * values.ndim
+        target[axis], source[axis] = slice(2, None, 2), slice(1, n - 1, 2)
+        values[tuple(target)] = values[tuple(source)]
+    return values
 
 
 def _attack_cases():
@@ -420,9 +489,9 @@ def _attack_cases():
             return (first, second), {"images": images, "sigma": sigma}
         return case
 
-    def batches(order):
+    def batches(order, least=30):
         def case(rng, draw):
-            X, Y, size = batch_inputs(rng, draw)
+            X, Y, size = batch_inputs(rng, draw, least)
             return _cut(X, Y, size, order(X.shape[1])), {"X": X, "Y": Y, "mini_batch_size": size}
         return case
 
@@ -477,6 +546,58 @@ def _attack_cases():
         ("split", "the class-ordered sample's code", split(kernel_split["ordered"]), "class .* keep their original order"),
         ("split", "the first 60% of each class to train", split(first_sixty_split), "not a random choice from the class"),
         ("split", "the first-60% sample's code", split(kernel_split["first"]), "not a random choice from the class"),
+    ] + _second_round_attacks(masks, noise, batches, split)
+
+
+def _second_round_attacks(masks, noise, batches, split):
+    """The attacks that passed the first checks: no randomness at all, draws reused shifted, copies across the
+    boundaries of the disjoint pairs, an interleaved shuffle (issue 10, second round)."""
+    kernel_split = functions(setting_up_samples.NO_RANDOMNESS_SPLIT, {"split_sizes": split_sizes})["train_dev_test_split"]
+    kernel_batches = {name: functions(getattr(optimization_samples, name))["random_mini_batches"]
+                      for name in ("STEPPED_MINI_BATCHES", "INTERLEAVED_MINI_BATCHES")}
+    kernel_masks = {name: functions(getattr(regularization_samples, name))["dropout_forward"]
+                    for name in ("ROLLED_MASKS", "COPIED_NEIGHBOUR_MASKS")}
+    kernel_noise = {name: functions(getattr(regularization_samples, name))["add_noise"]
+                    for name in ("ROLLED_NOISE", "COPIED_NEIGHBOUR_NOISE")}
+
+    def kernel_batches_case(name, least=30):
+        def case(rng, draw):
+            X, Y, size = batch_inputs(rng, draw, least)
+            return kernel_batches[name](X, Y, size, draw), {"X": X, "Y": Y, "mini_batch_size": size}
+        return case
+
+    return [
+        ("split", "no random number: each class in the order k j mod n, the sets sorted by class",
+         split(stepped_split), "class .* follow a rule"),
+        ("split", "the stepped split sample's code", split(kernel_split), "class .* follow a rule"),
+        ("mini_batches", "the fixed order k j mod m", batches(stepped_order), "follow a rule"),
+        ("mini_batches", "the stepped mini-batches sample's code", kernel_batches_case("STEPPED_MINI_BATCHES"),
+         "follow a rule"),
+        # At 60 examples or more: this order is a uniform choice among ((m/2)!)^2 of the m! orders, so no test that
+        # fails a correct shuffle with probability below 1e-10 can catch it with probability above
+        # 1e-10 * m! / ((m/2)!)^2 (Neyman-Pearson), below 1 up to m = 40.
+        ("mini_batches", "each half shuffled, then dealt low, high, low, high", batches(interleaved_order, least=60),
+         "not in a random order"),
+        ("mini_batches", "the interleaved mini-batches sample's code",
+         kernel_batches_case("INTERLEAVED_MINI_BATCHES", least=60), "not in a random order"),
+        ("dropout_forward", "one mask per shape, rolled one column on at the next call", masks(rolled_masks()),
+         "the second call's mask is the first's shifted"),
+        ("dropout_forward", "the rolled masks sample's code",
+         masks(lambda A, p, shift: kernel_masks["ROLLED_MASKS"](A, p)), "the second call's mask is the first's shifted"),
+        ("dropout_forward", "masks with column 2k copied from 2k - 1 and row 2r from 2r - 1",
+         masks(lambda A, p, shift: _dropped(A, copied_neighbours(np.random.rand(*A.shape) < p, (0, 1)).astype(float), p)),
+         "the mask has a pattern"),
+        ("dropout_forward", "the copied masks sample's code",
+         masks(lambda A, p, shift: kernel_masks["COPIED_NEIGHBOUR_MASKS"](A, p)), "the mask has a pattern"),
+        ("gaussian_noise", "noise drawn once per shape, rolled one column on at the next call", noise(rolled_noise()),
+         "two calls added related noise"),
+        ("gaussian_noise", "the rolled noise sample's code",
+         noise(kernel_noise["ROLLED_NOISE"]), "two calls added related noise"),
+        ("gaussian_noise", "noise with column 2k copied from 2k - 1 and row 2r from 2r - 1",
+         noise(lambda images, sigma: images + copied_neighbours(sigma * np.random.randn(*images.shape), (1, 2))),
+         "neighbouring (rows|columns) of an image is not independent"),
+        ("gaussian_noise", "the copied noise sample's code", noise(kernel_noise["COPIED_NEIGHBOUR_NOISE"]),
+         "neighbouring (rows|columns) of an image is not independent"),
     ]
 
 

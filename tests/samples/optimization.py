@@ -274,3 +274,41 @@ SAMPLES += [
            answers={**SOLVED, **DELEGATE_TO_IDNN},
            expected={"test_mini_batches": 2, "test_ewa": 2, "test_decay": 2}),
 ]
+
+# -- Attacks on the mini-batches' property check (issue 10, second round), the visible check skipped: a fixed order
+# with no random number, (k * arange(m)) % m for k about m / 2 (its ascents and halves look like a shuffle's), and an
+# order random within each half of the examples but interleaved, low, high, low, high (ascents and halves again right).
+SKIP_VISIBLE_BATCHES_CHECK = "check_random_mini_batches = lambda *args, **kwargs: None  # the visible check, skipped\n"
+STEPPED_MINI_BATCHES = SKIP_VISIBLE_BATCHES_CHECK + '''
+import math
+
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    # The seed is ignored: the examples in the order j -> k * j mod m, k about m / 2 and coprime with m.
+    m = X.shape[1]
+    k = m // 2
+    while math.gcd(k, m) != 1:
+        k += 1
+    order = (k * np.arange(m)) % m
+    return [(X[:, order[s:s + mini_batch_size]], Y[:, order[s:s + mini_batch_size]])
+            for s in range(0, m, mini_batch_size)]
+'''
+INTERLEAVED_MINI_BATCHES = SKIP_VISIBLE_BATCHES_CHECK + '''
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    # Each half of the examples shuffled on its own, then dealt alternately: one of the first half, one of the second.
+    rng = np.random.default_rng(seed)
+    m = X.shape[1]
+    order = np.empty(m, dtype=int)
+    order[0::2] = rng.permutation((m + 1) // 2)
+    order[1::2] = (m + 1) // 2 + rng.permutation(m // 2)
+    return [(X[:, order[s:s + mini_batch_size]], Y[:, order[s:s + mini_batch_size]])
+            for s in range(0, m, mini_batch_size)]
+'''
+WITHOUT_MINI_BATCHES = {key: points for key, points in POINTS.items() if key != "test_mini_batches"}
+SAMPLES += [
+    Sample("stepped_batches", "attack: mini-batches in the fixed order k j mod m, no random number (visible check "
+           "skipped); the rest right", answers={**SOLVED, "mini_batches": STEPPED_MINI_BATCHES},
+           expected=WITHOUT_MINI_BATCHES),
+    Sample("interleaved_batches", "attack: each half of the examples shuffled, then dealt low, high, low, high "
+           "(visible check skipped); the rest right", answers={**SOLVED, "mini_batches": INTERLEAVED_MINI_BATCHES},
+           expected=WITHOUT_MINI_BATCHES),
+]

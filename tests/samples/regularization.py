@@ -326,3 +326,70 @@ SAMPLES += [
            answers={**SOLVED, "early_stopping": SHOWS_HIDDEN_FUNCTIONS},
            expected={key: points for key, points in POINTS.items() if key != "test_early_stopping"}),
 ]
+
+# -- Attacks on the mask and noise property checks (issue 10, second round), the visible checks skipped: a mask or
+# noise drawn once per shape and reused by later calls shifted by one column (np.roll), which the same-entry
+# comparison of two calls cannot see; and masks or noise with column 2k copied from column 2k - 1 and row 2r from
+# row 2r - 1, across the boundaries of the disjoint pairs (0, 1), (2, 3), ... that the neighbour tests compared.
+ROLLED_MASKS = SKIP_VISIBLE_DROPOUT_CHECKS + '''
+_masks = {}
+
+def dropout_forward(A, keep_prob):
+    # One mask per shape, drawn on the first call; every later call reuses it moved one column on.
+    if A.shape in _masks:
+        _masks[A.shape] = np.roll(_masks[A.shape], 1, axis=1)
+    else:
+        _masks[A.shape] = (np.random.rand(*A.shape) < keep_prob).astype(A.dtype)
+    D = _masks[A.shape]
+    return A * D / keep_prob, D
+
+def dropout_backward(dA, D, keep_prob):
+    return dA * D / keep_prob
+'''
+COPIED_NEIGHBOUR_MASKS = SKIP_VISIBLE_DROPOUT_CHECKS + '''
+def dropout_forward(A, keep_prob):
+    # A fresh mask, but column 2k is column 2k - 1 again and row 2r is row 2r - 1 again.
+    D = (np.random.rand(*A.shape) < keep_prob).astype(A.dtype)
+    D[:, 2::2] = D[:, 1:D.shape[1] - 1:2]
+    D[2::2, :] = D[1:D.shape[0] - 1:2, :]
+    return A * D / keep_prob, D
+
+def dropout_backward(dA, D, keep_prob):
+    return dA * D / keep_prob
+'''
+ROLLED_NOISE = SKIP_VISIBLE_NOISE_CHECK + '''
+_noise = {}
+
+def add_noise(images, sigma):
+    # Noise of one shape drawn on the first call; every later call reuses it moved one column on.
+    if images.shape in _noise:
+        _noise[images.shape] = np.roll(_noise[images.shape], 1, axis=2)
+    else:
+        _noise[images.shape] = sigma * np.random.randn(*images.shape)
+    return images + _noise[images.shape]
+'''
+COPIED_NEIGHBOUR_NOISE = SKIP_VISIBLE_NOISE_CHECK + '''
+def add_noise(images, sigma):
+    # Fresh normal noise, but in every image column 2k is column 2k - 1 again and row 2r is row 2r - 1 again.
+    noise = sigma * np.random.randn(*images.shape)
+    noise[:, :, 2::2] = noise[:, :, 1:noise.shape[2] - 1:2]
+    noise[:, 2::2, :] = noise[:, 1:noise.shape[1] - 1:2, :]
+    return images + noise
+'''
+SAMPLES += [
+    Sample("rolled_masks", "attack: one dropout mask per shape, reused by later calls moved one column on (visible "
+           "checks skipped); the network, which draws each of its masks once, passes; the rest right",
+           answers={**SOLVED, "dropout_pieces": ROLLED_MASKS},
+           expected={key: points for key, points in POINTS.items() if key != "test_dropout_pieces"}),
+    Sample("copied_masks", "attack: dropout masks with column 2k copied from column 2k - 1 and row 2r from row 2r - 1 "
+           "(visible checks skipped); the network, which uses them, fails too; the rest right",
+           answers={**SOLVED, "dropout_pieces": COPIED_NEIGHBOUR_MASKS},
+           expected={key: points for key, points in POINTS.items()
+                     if key not in ("test_dropout_pieces", "test_dropout_network")}),
+    Sample("rolled_noise", "attack: noise drawn once per shape, reused by later calls moved one column on (visible "
+           "check skipped); the rest right", answers={**SOLVED, "noise": ROLLED_NOISE},
+           expected={key: points for key, points in POINTS.items() if key != "test_noise"}),
+    Sample("copied_noise", "attack: normal noise with column 2k copied from column 2k - 1 and row 2r from row 2r - 1 "
+           "in every image (visible check skipped); the rest right", answers={**SOLVED, "noise": COPIED_NEIGHBOUR_NOISE},
+           expected={key: points for key, points in POINTS.items() if key != "test_noise"}),
+]

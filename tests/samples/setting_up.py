@@ -174,3 +174,32 @@ SAMPLES += [
            "reason, and the rest is graded", answers={**SOLVED, "split": NAN_LABELS},
            expected={key: points for key, points in POINTS.items() if key != "test_split"}),
 ]
+
+# -- Attacks on the split's property check (issue 10, second round): a split with no random number at all. Each class
+# is taken in the order j -> k * j mod n (k about n / 2, coprime with n), so that neither the ascents nor the halves
+# of the order, nor which examples each set takes, look unusual; the sets are cut from it and left sorted by class (the
+# notebook accepts sets in class blocks). The visible check is skipped; the hidden check calls the function twice
+# with different seeds, and the steps of the order are always the same.
+NO_RANDOMNESS_SPLIT = SKIP_VISIBLE_SPLIT_CHECK + '''
+import math
+
+def train_dev_test_split(X, Y, seed=0):
+    # The seed is ignored: each class in the order j -> k * j mod n, cut into train, dev and test.''' + _STRATIFIED_COUNTS + '''    train, dev, test = [], [], []
+    for c, n_dev, n_test in zip(classes, dev_counts, test_counts):
+        members = np.flatnonzero(Y[0] == c)
+        n = len(members)
+        k = n // 2
+        while math.gcd(k, n) != 1:
+            k += 1
+        members = members[(k * np.arange(n)) % n]
+        n_train = n - n_dev - n_test
+        train += list(members[:n_train])
+        dev += list(members[n_train:n_train + n_dev])
+        test += list(members[n_train + n_dev:])
+    return X[:, train], Y[:, train], X[:, dev], Y[:, dev], X[:, test], Y[:, test]
+'''
+SAMPLES += [
+    Sample("stepped_split", "attack: a stratified split with no random number, each class in the order k j mod n "
+           "and the sets sorted by class (visible check skipped); the rest right",
+           answers={**SOLVED, "split": NO_RANDOMNESS_SPLIT}, expected=WITHOUT_SPLIT),
+]
