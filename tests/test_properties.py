@@ -108,6 +108,8 @@ MASKS = {
     "rng.binomial, booleans": lambda A, p: _dropped(A, GENERATOR.binomial(1, p, A.shape).astype(bool), p),
     "uniform <= keep_prob, float32 mask": lambda A, p: _dropped(
         A, (np.random.uniform(0, 1, A.shape) <= p).astype(np.float32), p),
+    "float32 default_rng().random < keep_prob": lambda A, p: _dropped(
+        A, (GENERATOR.random(A.shape, dtype=np.float32) < p).astype(np.float32), p),
 }
 
 NOISES = {
@@ -117,7 +119,15 @@ NOISES = {
     "rng.standard_normal * sigma": lambda images, sigma: images + sigma * GENERATOR.standard_normal(images.shape),
     "float32 noisy images": lambda images, sigma: (
         images + sigma * GENERATOR.standard_normal(images.shape, dtype=np.float32)).astype(np.float32),
+    "float32 normal draws added to float64 images": lambda images, sigma: (
+        images + sigma * GENERATOR.standard_normal(images.shape, dtype=np.float32)),
+    "Box-Muller from np.random.rand": lambda images, sigma: images + sigma * _box_muller(images.shape),
 }
+
+
+def _box_muller(shape):
+    radius = np.sqrt(-2 * np.log(1 - np.random.rand(*shape)))  # 1 - rand is in (0, 1]
+    return radius * np.cos(2 * np.pi * np.random.rand(*shape))
 
 
 def _cut(X, Y, size, order):
@@ -128,6 +138,12 @@ def _cut(X, Y, size, order):
 def _np_shuffle(m):
     indices = np.arange(m)
     np.random.shuffle(indices)
+    return indices
+
+
+def _rng_shuffle(m, seed):
+    indices = np.arange(m)
+    np.random.default_rng(seed).shuffle(indices)
     return indices
 
 
@@ -152,6 +168,8 @@ BATCHES = {
     "argsort of random keys": lambda X, Y, size, seed: _cut(X, Y, size, np.argsort(np.random.default_rng(seed).random(X.shape[1]))),
     "rng.choice without replacement": lambda X, Y, size, seed: _cut(X, Y, size, np.random.default_rng(seed).choice(X.shape[1], X.shape[1], replace=False)),
     "X and Y stacked, rows shuffled": _together,
+    "rng.shuffle of an index array": lambda X, Y, size, seed: _cut(X, Y, size, _rng_shuffle(X.shape[1], seed)),
+    "rng.permuted": lambda X, Y, size, seed: _cut(X, Y, size, np.random.default_rng(seed).permuted(np.arange(X.shape[1]))),
 }
 
 
@@ -296,6 +314,39 @@ def test_correct_splits_pass(spelling):
         assert judge("split", result, inputs) == [], (draw, X.shape)
 
 
+def _two_seeds(rng) -> tuple[int, int]:
+    """Two different seeds, as the hidden checks draw them."""
+    first = int(rng.integers(0, 1000))
+    return first, (first + int(rng.integers(1, 1000))) % 1000
+
+
+@pytest.mark.parametrize("spelling", BATCHES)
+def test_correct_mini_batches_pass_with_two_seeds(spelling):
+    """The hidden check's other form: the same examples shuffled with two different seeds (200 draws): each order
+    judged as above, and the two independent of each other. False fail < 1e-9 per check, 2e-7 here."""
+    rng = np.random.default_rng(zlib.crc32(spelling.encode()) + 1)
+    np.random.seed(6)
+    for draw in range(DRAWS):
+        X, Y, size = batches_case(rng, draw)
+        seeds = _two_seeds(rng)
+        two = tuple(BATCHES[spelling](X, Y, size, seed) for seed in seeds)
+        inputs = {"X": X, "Y": Y, "mini_batch_size": size, "seeds": seeds}
+        assert judge("mini_batches", two, inputs) == [], (draw, X.shape, size, seeds)
+
+
+@pytest.mark.parametrize("spelling", SPLITS)
+def test_correct_splits_pass_with_two_seeds(spelling):
+    """The same data split with two different seeds (200 draws): each split judged as above, and for every set and
+    class the two choices' overlap hypergeometric. False fail < 1e-9 per check, 2e-7 here."""
+    rng = np.random.default_rng(zlib.crc32(spelling.encode()) + 1)
+    for draw in range(DRAWS):
+        X, Y = split_case(rng, draw)
+        seeds = _two_seeds(rng)
+        two = tuple(SPLITS[spelling](X.copy(), Y.copy(), seed) for seed in seeds)
+        inputs = {"X": X, "Y": Y, "sizes": split_sizes(X.shape[1]), "seeds": seeds}
+        assert judge("split", two, inputs) == [], (draw, X.shape, seeds)
+
+
 def test_correct_answers_fail_no_more_often_than_the_budget_says(monkeypatch):
     """With the budget raised from 1e-9 to 0.2, correct answers may fail, but at most 20% of the time (the tails
     are exact or conservative bounds): a check of the union bound and of the p-values themselves."""
@@ -304,7 +355,7 @@ def test_correct_answers_fail_no_more_often_than_the_budget_says(monkeypatch):
     monkeypatch.setattr(stats, "FALSE_ALARM", 0.2)
     rng = np.random.default_rng(11)
     np.random.seed(11)
-    failed = {"dropout_forward": 0, "gaussian_noise": 0, "mini_batches": 0, "split": 0}
+    failed = {"dropout_forward": 0, "gaussian_noise": 0, "mini_batches": 0, "split": 0, "two seeds": 0}
     runs = 150
     for draw in range(runs):
         A, keep_prob = dropout_case(rng, 1 + (draw % 2))
@@ -318,6 +369,9 @@ def test_correct_answers_fail_no_more_often_than_the_budget_says(monkeypatch):
         failed["mini_batches"] += bool(judge("mini_batches", batches, {"X": X, "Y": Y, "mini_batch_size": 16}))
         result = SPLITS["random keys, rng.shuffle per set"](X, Y, int(rng.integers(0, 10**6)))
         failed["split"] += bool(judge("split", result, {"X": X, "Y": Y, "sizes": split_sizes(60)}))
+        seeds = _two_seeds(rng)
+        two = tuple(BATCHES["rng.permutation (the reference)"](X, Y, 16, seed) for seed in seeds)
+        failed["two seeds"] += bool(judge("mini_batches", two, {"X": X, "Y": Y, "mini_batch_size": 16, "seeds": seeds}))
     limit = 0.2 + 3 * math.sqrt(0.2 * 0.8 / runs)
     assert all(count / runs <= limit for count in failed.values()), failed
 
@@ -438,6 +492,17 @@ def stepped_split(X, Y, seed):
     return X[:, train], Y[:, train], X[:, dev], Y[:, dev], X[:, test], Y[:, test]
 
 
+def fixed_choice_split(X, Y, seed):
+    """The sets chosen as by a correct split with seed 0, whatever the seed; only the order within them seeded."""
+    parts = SPLITS["the reference (rng.permutation per class, then per set)"](X, Y, 0)
+    rng = np.random.default_rng(seed)
+    out = []
+    for Xs, Ys in zip(parts[0::2], parts[1::2]):
+        order = rng.permutation(Xs.shape[1])
+        out += [Xs[:, order], Ys[:, order]]
+    return tuple(out)
+
+
 def rolled_masks():
     """A fresh attack: one mask per shape, drawn at the first call, rolled one column on at every later call."""
     drawn = {}
@@ -555,10 +620,35 @@ def _second_round_attacks(masks, noise, batches, split):
     kernel_split = functions(setting_up_samples.NO_RANDOMNESS_SPLIT, {"split_sizes": split_sizes})["train_dev_test_split"]
     kernel_batches = {name: functions(getattr(optimization_samples, name))["random_mini_batches"]
                       for name in ("STEPPED_MINI_BATCHES", "INTERLEAVED_MINI_BATCHES")}
-    kernel_masks = {name: functions(getattr(regularization_samples, name))["dropout_forward"]
-                    for name in ("ROLLED_MASKS", "COPIED_NEIGHBOUR_MASKS")}
-    kernel_noise = {name: functions(getattr(regularization_samples, name))["add_noise"]
-                    for name in ("ROLLED_NOISE", "COPIED_NEIGHBOUR_NOISE")}
+    copied_masks = functions(regularization_samples.COPIED_NEIGHBOUR_MASKS)["dropout_forward"]
+    copied_noise = functions(regularization_samples.COPIED_NEIGHBOUR_NOISE)["add_noise"]
+
+    def fresh(make_case, factory):
+        """A new attacker for every draw: what one reuses is per shape, and shapes recur across the draws here with
+        other keep_probs and sigmas (in a notebook each hidden case has its own)."""
+        return lambda rng, draw: make_case(factory())(rng, draw)
+
+    def kernel(code, name):
+        return lambda: functions(code)[name]
+
+    def unshifted(forward):
+        return lambda A, keep_prob, shift: forward(A, keep_prob)
+
+    def split_two_seeds(attack):
+        def case(rng, draw):
+            X, Y = split_case(rng, draw)
+            seeds = _two_seeds(rng)
+            return (tuple(attack(X, Y, seed) for seed in seeds),
+                    {"X": X, "Y": Y, "sizes": split_sizes(X.shape[1]), "seeds": seeds})
+        return case
+
+    def batches_two_seeds(attack):
+        def case(rng, draw):
+            X, Y, size = batch_inputs(rng, draw)
+            seeds = _two_seeds(rng)
+            return (tuple(attack(X, Y, size, seed) for seed in seeds),
+                    {"X": X, "Y": Y, "mini_batch_size": size, "seeds": seeds})
+        return case
 
     def kernel_batches_case(name, least=30):
         def case(rng, draw):
@@ -580,24 +670,41 @@ def _second_round_attacks(masks, noise, batches, split):
          "not in a random order"),
         ("mini_batches", "the interleaved mini-batches sample's code",
          kernel_batches_case("INTERLEAVED_MINI_BATCHES", least=60), "not in a random order"),
-        ("dropout_forward", "one mask per shape, rolled one column on at the next call", masks(rolled_masks()),
+        ("dropout_forward", "one mask per shape, rolled one column on at the next call", fresh(masks, rolled_masks),
          "the second call's mask is the first's shifted"),
         ("dropout_forward", "the rolled masks sample's code",
-         masks(lambda A, p, shift: kernel_masks["ROLLED_MASKS"](A, p)), "the second call's mask is the first's shifted"),
+         fresh(masks, lambda: unshifted(kernel(regularization_samples.ROLLED_MASKS, "dropout_forward")())),
+         "the second call's mask is the first's shifted"),
         ("dropout_forward", "masks with column 2k copied from 2k - 1 and row 2r from 2r - 1",
          masks(lambda A, p, shift: _dropped(A, copied_neighbours(np.random.rand(*A.shape) < p, (0, 1)).astype(float), p)),
          "the mask has a pattern"),
         ("dropout_forward", "the copied masks sample's code",
-         masks(lambda A, p, shift: kernel_masks["COPIED_NEIGHBOUR_MASKS"](A, p)), "the mask has a pattern"),
-        ("gaussian_noise", "noise drawn once per shape, rolled one column on at the next call", noise(rolled_noise()),
+         masks(unshifted(copied_masks)), "the mask has a pattern"),
+        ("gaussian_noise", "noise drawn once per shape, rolled one column on at the next call", fresh(noise, rolled_noise),
          "two calls added related noise"),
         ("gaussian_noise", "the rolled noise sample's code",
-         noise(kernel_noise["ROLLED_NOISE"]), "two calls added related noise"),
+         fresh(noise, kernel(regularization_samples.ROLLED_NOISE, "add_noise")), "two calls added related noise"),
         ("gaussian_noise", "noise with column 2k copied from 2k - 1 and row 2r from 2r - 1",
          noise(lambda images, sigma: images + copied_neighbours(sigma * np.random.randn(*images.shape), (1, 2))),
          "neighbouring (rows|columns) of an image is not independent"),
-        ("gaussian_noise", "the copied noise sample's code", noise(kernel_noise["COPIED_NEIGHBOUR_NOISE"]),
+        ("gaussian_noise", "the copied noise sample's code", noise(copied_noise),
          "neighbouring (rows|columns) of an image is not independent"),
+        # The hidden checks' second form: the same inputs with two different seeds.
+        ("split", "no random number, called with two seeds", split_two_seeds(stepped_split),
+         "two calls with different seeds gave the same split"),
+        ("split", "the stepped split sample's code, called with two seeds", split_two_seeds(kernel_split),
+         "two calls with different seeds gave the same split"),
+        ("split", "the same examples chosen whatever the seed, only the order seeded", split_two_seeds(fixed_choice_split),
+         "two calls with different seeds chose nearly the same examples"),
+        ("mini_batches", "the fixed order, called with two seeds", batches_two_seeds(
+            lambda X, Y, size, seed: _cut(X, Y, size, stepped_order(X.shape[1]))),
+         "two calls with different seeds gave the examples in the same order"),
+        ("mini_batches", "the stepped sample's code, called with two seeds",
+         batches_two_seeds(kernel_batches["STEPPED_MINI_BATCHES"]),
+         "two calls with different seeds gave the examples in the same order"),
+        ("mini_batches", "one fixed random order, rotated by the seed", batches_two_seeds(
+            lambda X, Y, size, seed: _cut(X, Y, size, np.roll(np.random.default_rng(0).permutation(X.shape[1]), seed))),
+         "the orders of two calls with different seeds are related"),
     ]
 
 
@@ -636,6 +743,10 @@ def _records() -> dict[str, tuple[dict, dict]]:
         "mini_batches": (BATCHES["rng.permutation (the reference)"](X, Y, 16, 3), {"X": X, "Y": Y, "mini_batch_size": 16}),
         "split": (SPLITS["the reference (rng.permutation per class, then per set)"](X, Y, 3),
                   {"X": X, "Y": Y, "sizes": split_sizes(60)}),
+        "mini_batches (two seeds)": (tuple(BATCHES["rng.permutation (the reference)"](X, Y, 16, seed) for seed in (3, 4)),
+                                     {"X": X, "Y": Y, "mini_batch_size": 16, "seeds": [3, 4]}),
+        "split (two seeds)": (tuple(SPLITS["the reference (rng.permutation per class, then per set)"](X, Y, seed)
+                                    for seed in (3, 4)), {"X": X, "Y": Y, "sizes": split_sizes(60), "seeds": [3, 4]}),
     }
     return {name: (flatten("case", value), {k: np.asarray(v) for k, v in inputs.items()})
             for name, (value, inputs) in values.items()}
@@ -683,10 +794,11 @@ def test_any_array_in_any_place_gives_sentences_never_an_exception(check, garbag
     from idnn.checks.properties import PROPERTY_CHECKS
 
     got, inputs = RECORDS[check]
-    assert PROPERTY_CHECKS[check]("case", dict(got), inputs) == []
+    check_named = PROPERTY_CHECKS[check.partition(" ")[0]]  # "split (two seeds)" is the split check's other form
+    assert check_named("case", dict(got), inputs) == []
     for name in _arrays(got):
         with np.errstate(all="ignore"):
-            problems = PROPERTY_CHECKS[check]("case", {**got, name: GARBAGE[garbage](got[name])}, inputs)
+            problems = check_named("case", {**got, name: GARBAGE[garbage](got[name])}, inputs)
         assert isinstance(problems, list) and all(isinstance(p, str) and p for p in problems), (name, problems)
         assert not any("could not judge" in p for p in problems)
         if garbage in WRONG:
@@ -698,11 +810,12 @@ def test_missing_or_extra_parts_give_sentences(check):
     from idnn.checks.properties import PROPERTY_CHECKS
 
     got, inputs = RECORDS[check]
+    check_named = PROPERTY_CHECKS[check.partition(" ")[0]]
     for name in _arrays(got):
-        problems = PROPERTY_CHECKS[check]("case", {k: v for k, v in got.items() if k != name}, inputs)
+        problems = check_named("case", {k: v for k, v in got.items() if k != name}, inputs)
         assert problems and all(isinstance(p, str) for p in problems), name
-    assert PROPERTY_CHECKS[check]("case", {}, inputs)
-    assert PROPERTY_CHECKS[check]("case", {"case": np.zeros(3)}, inputs)
+    assert check_named("case", {}, inputs)
+    assert check_named("case", {"case": np.zeros(3)}, inputs)
 
 
 def test_nan_labels_in_a_split_are_a_problem_not_an_exception():
@@ -782,13 +895,127 @@ def test_binomial_and_hypergeometric_tails_are_exact():
     assert stats.hypergeometric_test("t", 0, N, K, draws).log_p == pytest.approx(math.log(2 * pmf[0]))
 
 
+def test_pairs_and_odd_places_of_every_permutation_are_binomial_and_hypergeometric():
+    """Exact: over all n! orders, the increasing pairs of each pairing are Binomial(pairs, 1/2), and the smaller half
+    at the odd-numbered places hypergeometric (the tests' statistics, read back from their details)."""
+    import itertools
+
+    from idnn.checks import stats
+
+    for n in range(2, 8):
+        orders = list(itertools.permutations(range(n)))
+        for offset in (0, 1):
+            pairs = len(range(offset, n - 1, 2))
+            if not pairs:
+                continue
+            counts = [stats.pairs_tests("t", order)[offset].detail["count"] for order in orders]
+            expected = [math.comb(pairs, k) / 2 ** pairs for k in range(pairs + 1)]
+            assert np.allclose(np.bincount(counts, minlength=pairs + 1) / len(orders), expected)
+        half, places = n // 2, (n + 1) // 2
+        counts = [stats.parity_test("t", order).detail["x"] for order in orders]
+        expected = [math.comb(half, x) * math.comb(n - half, places - x) / math.comb(n, places) for x in range(half + 1)]
+        assert np.allclose(np.bincount(counts, minlength=half + 1) / len(orders), expected)
+
+
+def test_the_steps_bound_holds_for_every_permutation():
+    """The bound of steps_tests, against enumeration: for every n up to 8, every step d and every count k, the share
+    of the n! orders (of 0..n-1, and of n values out of 0..n+2) whose first (or last) half repeats d at least k times
+    is at most the bound's tail; the most repeated step at least k times, at most (modulus - 1) times that."""
+    import itertools
+
+    from idnn.checks import stats
+
+    for n in range(3, 9):
+        h = (n - 1) // 2
+        tails = np.exp(stats.step_log_tails(n))
+        assert len(tails) == h + 1
+        for values, modulus in ((range(n), n), ((0, 1, 3, 4, 6, 7, 9, 10)[:n], n + 3)):
+            orders = np.array(list(itertools.permutations(values)))
+            steps = np.mod(np.diff(orders, axis=1), modulus)
+            for part in (steps[:, :h], steps[:, n - 1 - h:]):
+                per_step = np.stack([np.sum(part == d, axis=1) for d in range(modulus)])  # (modulus, orders)
+                for k in range(h + 1):
+                    assert np.all(np.mean(per_step >= k, axis=1) <= tails[k] + 1e-12), (n, modulus, k)
+                    assert np.mean(per_step.max(axis=0) >= k) <= (modulus - 1) * tails[k] + 1e-12
+        # and the statistic the test reports is that count
+        order = (2 * np.arange(n)) % n if n % 2 else np.arange(n)
+        test = stats.steps_tests("t", order, n)[0]
+        assert test.detail["count"] == h and test.log_p == pytest.approx(min(0.0, math.log(n - 1) + math.log(tails[h])))
+
+
+def test_fixed_points_and_shift_matches_are_exact():
+    """The rencontres tails against all permutations; shift_matches_test's count at each shift is that statistic
+    (all pairs of orders of 5: at a given shift, the second order relabelled by the first has those fixed points)."""
+    import itertools
+
+    from idnn.checks import stats
+
+    for m in range(1, 8):
+        fixed = [sum(p[i] == i for i in range(m)) for p in itertools.permutations(range(m))]
+        exact = np.cumsum((np.bincount(fixed, minlength=m + 1) / math.factorial(m))[::-1])[::-1]
+        assert np.allclose(np.exp(stats.fixed_points_log_tails(m)), exact, atol=1e-15)
+    m = 5
+    orders = list(itertools.permutations(range(m)))
+    at_shift = {c: [] for c in range(m)}
+    for first in orders:
+        for second in orders:
+            where = np.argsort(first)
+            shifts = (where[list(second)] - np.arange(m)) % m
+            for c in range(m):
+                at_shift[c].append(int(np.sum(shifts == c)))
+    tails = np.exp(stats.fixed_points_log_tails(m))
+    for counts in at_shift.values():
+        share = np.cumsum((np.bincount(counts, minlength=m + 1) / len(counts))[::-1])[::-1]
+        assert np.allclose(share, tails)
+    same = stats.shift_matches_test("t", np.arange(9), np.arange(9))
+    assert same.detail == {"shift": 0, "count": 9, "n": 9} and same.log_p == pytest.approx(-math.log(math.factorial(9)))
+    rotated = stats.shift_matches_test("t", np.arange(9), np.roll(np.arange(9), 2))
+    assert rotated.detail["count"] == 9 and rotated.count == 9
+
+
+def test_the_chernoff_and_normal_tails_are_upper_bounds():
+    from idnn.checks import stats
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        p = rng.random(int(rng.integers(5, 60))) * rng.choice([0.01, 0.1, 0.5])
+        pmf = np.array([1.0])
+        for q in p:
+            pmf = np.concatenate([pmf * (1 - q), [0.0]]) + np.concatenate([[0.0], pmf * q])
+        tail = np.cumsum(pmf[::-1])[::-1]
+        for t in range(len(tail)):
+            assert tail[t] <= math.exp(stats.chernoff_log_upper(t, float(p.sum()))) * (1 + 1e-9) + 1e-300
+    for z in (0.0, 1.0, 5.0, 30.0, 37.0, 38.0, 50.0, 500.0):
+        test = stats.normal_max_test("t", [z / 2, -z], 0.0)
+        exact = math.erfc(z / math.sqrt(2))
+        assert test.count == 2 and (test.log_p == pytest.approx(math.log(exact)) if exact > 1e-300 else
+                                     test.log_p <= math.log(1e-300))
+    assert stats.normal_max_test("t", [10.0], 9.0).log_p == pytest.approx(math.log(math.erfc(1 / math.sqrt(2))))
+
+
+def test_groups_share_the_budget_equally():
+    """Two groups: each gets half of the budget, shared over its own tests (a family of 10^5 shifts does not thin
+    the few others' share)."""
+    from idnn.checks import stats
+
+    few = [stats.Test("few", log_p=-30.0, log_best=-math.inf) for _ in range(4)]
+    many = stats.in_group("calls", [stats.Test("many", log_p=-30.0, log_best=-math.inf, count=100_000)])
+    failed, level = stats.failures(few + many)
+    assert level == pytest.approx(math.log(1e-9 / 2 / 4)) and many[0].level == pytest.approx(math.log(1e-9 / 2 / 1e5))
+    assert failed == few  # -30 is below log(1.25e-10) = -22.8, above log(5e-15) = -33.0
+
+
 def test_the_normal_cdf_and_the_ks_distance():
     from idnn.checks import stats
 
     assert np.allclose(stats.normal_cdf(np.array([-1.959963984540054, 0.0, 1.0])), [0.025, 0.5, 0.8413447460685429])
     test = stats.normal_ks_test("t", np.zeros(1000), 1.0)  # every value at the median: D = 1/2
     assert test.detail["distance"] == pytest.approx(0.5)
-    assert test.log_p == pytest.approx(math.log(2) - 2 * 1000 * (0.5 - stats.KS_ROUNDING) ** 2)
+    assert test.log_p == pytest.approx(math.log(2) - 2 * 1000 * (0.5 - stats.KS_ROUNDING - stats.CDF_ERROR) ** 2)
+    # The interpolated CDF is within CDF_ERROR of the exact one, between the table's points and far out.
+    z = np.concatenate([np.linspace(-10, 10, 200_001), np.random.default_rng(0).standard_normal(10_000) * 3])
+    exact = 0.5 * np.array([math.erfc(-x / math.sqrt(2)) for x in z])
+    assert np.max(np.abs(stats.normal_cdf(z) - exact)) < stats.CDF_ERROR
 
 
 def test_tests_that_could_never_fail_spend_no_budget():

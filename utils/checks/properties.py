@@ -114,15 +114,32 @@ def _example_finder(X: np.ndarray, Y: np.ndarray):
     return find
 
 
-def _order_tests(what: str, order, **detail) -> list[stats.Test]:
-    """Is `order` (distinct original indices, in the order returned) a uniform random order?"""
-    tests = [stats.ascents_test(f"{what}:ascents", order, **detail), stats.halves_test(f"{what}:halves", order, **detail)]
+def _order_tests(what: str, order, modulus: int, **detail) -> list[stats.Test]:
+    """Is `order` (distinct original indices in [0, modulus), in the order returned) a uniformly random order of its
+    values? Ascents, halves, disjoint pairs (two pairings), odd-numbered places, and the most repeated step."""
+    tests = [stats.ascents_test(f"{what}:ascents", order, **detail), stats.halves_test(f"{what}:halves", order, **detail),
+             *stats.pairs_tests(f"{what}:pairs", order, **detail), stats.parity_test(f"{what}:parity", order, **detail),
+             *stats.steps_tests(f"{what}:steps", order, modulus, **detail)]
     return [t for t in tests if t is not None]
+
+
+def _first_order_failure(failed: list[stats.Test]) -> stats.Test:
+    """The failure that explains the most: an order kept or reversed, a choice that is not random, a rule (one
+    step repeated), then the others."""
+    def rank(test: stats.Test) -> int:
+        kind = test.label.rpartition(":")[2]
+        if kind == "ascents" and test.detail["ascents"] in (0, test.detail["n"] - 1):
+            return 0
+        if kind == "steps" and test.detail["step"] in (1, test.detail["modulus"] - 1):
+            return 4  # the original order, or its reverse, rotated: the ascents say it better
+        return {"selection": 1, "steps": 2, "ascents": 3, "halves": 5, "pairs": 6, "parity": 7}.get(kind, 8)
+    return min(failed, key=rank)
 
 
 def _order_message(test: stats.Test, what: str, advice: str) -> str:
     d = test.detail
-    if test.label.endswith(":ascents"):
+    kind = test.label.rpartition(":")[2]
+    if kind == "ascents":
         n, ascents = d["n"], d["ascents"]
         if ascents == n - 1:
             return f"{what} keep their original order: {advice}"
@@ -130,32 +147,31 @@ def _order_message(test: stats.Test, what: str, advice: str) -> str:
             return f"{what} are in reverse order, which is not a shuffle: {advice}"
         return (f"{what} are not in a random order: {ascents} of their {n - 1} neighbours are in increasing order "
                 f"of the original position, where a shuffle gives about {(n - 1) / 2:.0f}: {advice}")
+    if kind == "pairs":
+        which = "1st and 2nd, 3rd and 4th" if d["offset"] == 0 else "2nd and 3rd, 4th and 5th"
+        return (f"{what} are not in a random order: of the {d['n']} pairs of neighbours {which}, and so on, "
+                f"{d['count']} are in increasing order of the original position, where a shuffle gives about "
+                f"{d['n'] / 2:.0f}: {advice}")
+    if kind == "parity":
+        return (f"{what} are not in a random order: the odd-numbered places (1st, 3rd, ...) hold {d['x']} of the "
+                f"{d['half']} that come first in the original order, where a shuffle gives about "
+                f"{d['n'] * d['K'] / d['N']:.0f}: {advice}")
+    if kind == "steps":
+        return (f"{what} follow a rule, not a random order: {d['count']} of the {d['steps']} steps from one to the next "
+                f"in the {d['part']} half of them go the same way, {d['step']} places on in the original order (of "
+                f"{d['modulus']}, counting round the end), where a shuffle repeats a step only a few times: {advice}")
     return (f"{what} are not in a random order: the first half of them holds {d['x']} of the {d['half']} that come "
             f"first in the original order, where a shuffle gives about {d['half'] / 2:.0f}: {advice}")
 
 
 # -- the split ---------------------------------------------------------------------------------------
 
-@register("split")
-def check_split(key: str, got: dict, inputs: dict) -> list[str]:
-    """(X_train, Y_train, X_dev, Y_dev, X_test, Y_test) of (X, Y): the sizes inputs["sizes"], every example once
-    with its own label, stratified (each class within 2 of its share of every set), and random: for each class
-    in each set, which of the class's examples the set holds, and their order.
-
-    For a correct split, given how many examples of each class each set takes, the examples are a uniformly
-    random subset of the class and stand in a uniformly random order. For each (set, class) the number of chosen
-    examples from the class's first half (in X's order) is then hypergeometric, and their order has the ascents
-    and halves of a uniform permutation: 3 exact tests per (set, class), the budget shared over all of them.
-    False fail for a correct split: below 1e-9 (sizes and stratification are exact, not random).
-    """
-    X, Y = _finite(np.asarray(inputs["X"])), _finite(np.asarray(inputs["Y"]))
-    if "sizes" not in inputs:
-        return ["the split check was given no expected sizes (inputs['sizes']): the hidden check is incomplete"]
-    sizes = [int(s) for s in np.ravel(inputs["sizes"])]
+def _split_sets(prefix: str, got: dict, X: np.ndarray, Y: np.ndarray, sizes: list[int]) -> tuple[dict, list[str]]:
+    """The original indices of each set of the split recorded under `prefix` ({"train": [...], ...}), or problems."""
     m = X.shape[1]
-    parts = [got.get(f"{key}/{i}") for i in range(6)]
-    if any(p is None for p in parts) or f"{key}/6" in got:
-        return ["return six arrays: X_train, Y_train, X_dev, Y_dev, X_test, Y_test"]
+    parts = [got.get(f"{prefix}/{i}") for i in range(6)]
+    if any(p is None for p in parts) or f"{prefix}/6" in got:
+        return {}, ["return six arrays: X_train, Y_train, X_dev, Y_dev, X_test, Y_test"]
     problems: list[str] = []
     find = _example_finder(X, Y)
     labels = np.unique(Y)
@@ -187,51 +203,139 @@ def check_split(key: str, got: dict, inputs: dict) -> list[str]:
                 problems.append(f"the {name} set has {count} examples of class {label:g}, but stratified it should "
                                 f"have about {share * size:.1f} ({share:.0%} of {size}, within 2)")
     if problems:
-        return problems
+        return {}, problems
     if sorted(i for indices in chosen.values() for i in indices) != list(range(m)):
-        return ["some examples appear in two sets, or in none: every example belongs to exactly one"]
+        return {}, ["some examples appear in two sets, or in none: every example belongs to exactly one"]
+    return chosen, []
 
+
+def _class_ranks(Y: np.ndarray) -> dict:
+    """For each class: (its size, the position of each of its examples within the class, in X's order)."""
+    ranks = {}
+    for label in np.unique(Y):
+        members = np.flatnonzero(Y[0] == label)
+        ranks[float(label)] = (len(members), {int(j): r for r, j in enumerate(members)})
+    return ranks
+
+
+def _split_tests(chosen: dict, classes: dict, **where) -> list[stats.Test]:
+    """For every (set, class): which of the class's examples the set holds (hypergeometric), and their order."""
     tests: list[stats.Test] = []
-    for label in labels:
-        members = np.flatnonzero(Y[0] == label)            # the class, in X's order
-        rank = {int(j): r for r, j in enumerate(members)}  # position of each example within its class
-        lower = len(members) // 2
+    for label, (size, rank) in classes.items():
+        lower = size // 2
         for name, indices in chosen.items():
             ranks = [rank[i] for i in indices if i in rank]
-            where = {"set": name, "cls": float(label)}
-            tests.append(stats.hypergeometric_test("selection", sum(r < lower for r in ranks), len(members), lower,
-                                                   len(ranks), **where))
-            tests += _order_tests("order", ranks, **where)
+            here = {"set": name, "cls": label, **where}
+            tests.append(stats.hypergeometric_test("selection", sum(r < lower for r in ranks), size, lower,
+                                                   len(ranks), **here))
+            tests += _order_tests("order", ranks, size, **here)
+    return tests
+
+
+def _overlap_tests(calls: list[dict], classes: dict) -> list[stats.Test]:
+    """Two splits of the same data with different seeds: for every (set, class), how many of the class's examples
+    in the second call's set were in the first call's. Given how many each call takes, the two choices are
+    independent uniform subsets of the class, so the overlap is hypergeometric, exactly."""
+    tests = []
+    for label, (size, rank) in classes.items():
+        for name in calls[0]:
+            first, second = ({i for i in call[name] if i in rank} for call in calls)
+            tests.append(stats.hypergeometric_test("seeds", len(first & second), size, len(first), len(second),
+                                                   set=name, cls=label))
+    return tests
+
+
+@register("split")
+def check_split(key: str, got: dict, inputs: dict) -> list[str]:
+    """(X_train, Y_train, X_dev, Y_dev, X_test, Y_test) of (X, Y): the sizes inputs["sizes"], every example once
+    with its own label, stratified (each class within 2 of its share of every set), and random: for each class
+    in each set, which of the class's examples the set holds, and their order.
+
+    For a correct split, given how many examples of each class each set takes, the examples are a uniformly
+    random subset of the class and stand in a uniformly random order (the sets may list the classes in any way:
+    the notebook asks for stratified sets drawn from rng, not for the classes mixed within a set). For each
+    (set, class) the number of chosen examples from the class's first half (in X's order) is then hypergeometric,
+    and their order (as positions within the class) has the ascents, halves, pairs and odd places of a uniform
+    permutation (exact) and no step repeated more than a uniform order allows (steps_tests): 8 tests per
+    (set, class). With inputs["seeds"] (two seeds) the answer is two splits of the same data, one per seed: each
+    is judged so, and for every (set, class) the overlap of the two choices is hypergeometric (exact): a split that
+    ignores its seed chooses the same examples twice. The budget is shared over all of them: false fail for a
+    correct split below 1e-9 (sizes and stratification are exact, not random).
+    """
+    X, Y = _finite(np.asarray(inputs["X"])), _finite(np.asarray(inputs["Y"]))
+    if "sizes" not in inputs:
+        return ["the split check was given no expected sizes (inputs['sizes']): the hidden check is incomplete"]
+    sizes = [int(s) for s in np.ravel(inputs["sizes"])]
+    two = "seeds" in inputs
+    if two and (f"{key}/0/0" not in got or f"{key}/2" in got):
+        return ["return the two splits of the two calls (with different seeds)"]
+    calls = []
+    for prefix in ([f"{key}/0", f"{key}/1"] if two else [key]):
+        chosen, problems = _split_sets(prefix, got, X, Y, sizes)
+        if problems:
+            return problems
+        calls.append(chosen)
+    classes = _class_ranks(Y)
+    tests = [t for call, chosen in enumerate(calls) for t in _split_tests(chosen, classes, call=call)]
+    if two:
+        tests += _overlap_tests(calls, classes)
     failed, _ = stats.failures(tests)
     if not failed:
         return []
-    test = failed[0]
+    seeds = [t for t in failed if t.label == "seeds"]
+    if seeds:
+        if calls[0] == calls[1]:
+            return ["two calls with different seeds gave the same split (the same examples in every set, in the same "
+                    "order): draw from rng = np.random.default_rng(seed), the generator made from the seed"]
+        d = seeds[0].detail
+        return [f"two calls with different seeds chose nearly the same examples: {d['x']} of the {d['n']} examples of "
+                f"class {d['cls']:g} in the second call's {d['set']} set were in the first call's, where independent "
+                f"random choices share about {d['n'] * d['K'] / d['N']:.0f}. Choose them with rng = "
+                f"np.random.default_rng(seed)"]
+    test = _first_order_failure(failed)
     d = test.detail
     what = f"the {d['set']} set's examples of class {d['cls']:g}"
     if test.label == "selection":
         return [f"{what} are not a random choice from the class: {d['x']} of its {d['n']} come from the first "
                 f"half of the class's {d['N']} examples (in X's order), where a random choice takes about "
                 f"{d['n'] * d['K'] / d['N']:.0f}. Shuffle each class before cutting it into train, dev and test"]
-    return [_order_message(test, what, "shuffle every set (or each class before cutting it), so that neither the "
-                                       "sets nor their order follow the original order")]
+    return [_order_message(test, what, "shuffle every set (or each class before cutting it) with rng, so that neither "
+                                       "the sets nor their order follow the original order")]
 
 
 # -- dropout ----------------------------------------------------------------------------------------
 # A dropout mask is right when it is drawn right: every entry kept independently with probability keep_prob.
 # The number of kept entries of the array, of a row or of a column is then Binomial(size, keep_prob); over
-# disjoint pairs of entries (neighbours in a row, in a column, on a diagonal, on an anti-diagonal, or the same
-# entry in two calls) the number of pairs whose two entries differ is Binomial(pairs, 2 p (1 - p)). All are
-# exact two-sided tails, and one check shares FALSE_ALARM over all of them (union bound): a correct mask, or
-# two, or a whole network of them, fails less than once in a billion checks. A test is run only when some
-# outcome could fail it (stats.failures), so a small array spends no budget on counts that cannot be unusual.
+# disjoint pairs of entries (neighbours in a row, in a column, on a diagonal, on an anti-diagonal, each in two
+# pairings: rows or columns (0, 1), (2, 3), ... and (1, 2), (3, 4), ...) the number of pairs whose two entries
+# differ is Binomial(pairs, 2 p (1 - p)). Two calls' masks are independent of each other, so for any bijection T of
+# the entries (the same entry, or any cyclic shift of the array, flipped or not along each axis) the entries D1[x]
+# and D2[T x] are again independent pairs: the count of differing ones is Binomial(size, 2 p (1 - p)) for every T.
+# All are exact two-sided tails. One check shares FALSE_ALARM over them (union bound): half to the tests of each
+# mask and the same entry in two calls, half to the 4 n m shifted comparisons of the calls (a mask reused, moved
+# or flipped, by the next call: np.roll(D, 1, axis=1) agrees with its predecessor everywhere at shift (0, 1)). A
+# correct mask, or two, or a whole network of them, fails less than once in a billion checks. A test is run only
+# when some outcome could fail it (stats.failures), so a small array spends no budget on counts that cannot be
+# unusual.
 
-def _pairs(D: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Disjoint pairs of entries of a 2-D array: (2i, j)-(2i+1, j) and so on, as two arrays of partners."""
+_DIRECTIONS = ("horizontal", "vertical", "diagonal", "anti-diagonal")
+
+
+def _pairs(D: np.ndarray) -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+    """Disjoint pairs of neighbours of a 2-D array, as two arrays of partners, for each direction and offset: the
+    columns (offset, offset + 1), (offset + 2, offset + 3), ... for horizontal neighbours, the rows so paired for
+    the others (every column; diagonally (i, j)-(i + 1, j + 1), anti-diagonally (i, j + 1)-(i + 1, j)). Within one
+    (direction, offset) every entry is in at most one pair: a row or column is either the first or the second of
+    its pair."""
     n, m = D.shape
-    n2, m2 = n - n % 2, m - m % 2
-    return {"horizontal": (D[:, 0:m2:2], D[:, 1:m2:2]), "vertical": (D[0:n2:2, :], D[1:n2:2, :]),
-            "diagonal": (D[0:n2:2, 0:m2:2], D[1:n2:2, 1:m2:2]),
-            "anti-diagonal": (D[0:n2:2, 1:m2:2], D[1:n2:2, 0:m2:2])}
+    pairs = {}
+    for offset in (0, 1):
+        rows_a, rows_b = slice(offset, n - 1, 2), slice(offset + 1, n, 2)
+        pairs[("horizontal", offset)] = (D[:, offset:m - 1:2], D[:, offset + 1:m:2])
+        pairs[("vertical", offset)] = (D[rows_a, :], D[rows_b, :])
+        pairs[("diagonal", offset)] = (D[rows_a, :-1], D[rows_b, 1:])
+        pairs[("anti-diagonal", offset)] = (D[rows_a, 1:], D[rows_b, :-1])
+    return pairs
 
 
 def _mask_tests(where: str, D: np.ndarray, keep_prob: float) -> list[stats.Test]:
@@ -241,11 +345,45 @@ def _mask_tests(where: str, D: np.ndarray, keep_prob: float) -> list[stats.Test]
              stats.binomial_test("rows", np.rint(D.sum(axis=1)), m, keep_prob, where=where, axis=1),
              stats.binomial_test("columns", np.rint(D.sum(axis=0)), n, keep_prob, where=where, axis=0)]
     differ = 2 * keep_prob * (1 - keep_prob)
-    for direction, (a, b) in _pairs(D).items():
+    for (direction, offset), (a, b) in _pairs(D).items():
         if a.size:
             tests.append(stats.binomial_test("pairs", int(np.sum(a != b)), a.size, differ, where=where,
-                                             direction=direction))
+                                             direction=direction, offset=offset))
     return tests
+
+
+def _orientations(ndim: int) -> list[tuple[bool, ...]]:
+    """Every choice of axes to flip: (False, ...) first (no flip)."""
+    return [tuple(bool(code >> axis & 1) for axis in range(ndim)) for code in range(2 ** ndim)]
+
+
+def _shifted_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum_x a[x] * b'[(x + s) mod shape] for every orientation b' of b (flipped along some axes, _orientations
+    order) and every cyclic shift s: an array of shape (2^ndim, *shape), computed by FFT."""
+    axes = tuple(range(a.ndim))
+    A = np.conj(np.fft.rfftn(a, axes=axes))
+    out = []
+    for flips in _orientations(a.ndim):
+        flipped = b[tuple(slice(None, None, -1) if f else slice(None) for f in flips)]
+        out.append(np.fft.irfftn(A * np.fft.rfftn(flipped, axes=axes), s=a.shape, axes=axes))
+    return np.stack(out)
+
+
+def _describe_shift(index: int, shape: tuple, names: list[str]) -> str:
+    """Where an index of _shifted_products' output points: 'shifted by (0, 1) (rows, columns)', flips named."""
+    orientation, *shift = np.unravel_index(index, (2 ** len(shape),) + tuple(shape))
+    shift = tuple(int(s) if s <= n // 2 else int(s) - n for s, n in zip(shift, shape))
+    flips = [name for name, flipped in zip(names, _orientations(len(shape))[orientation]) if flipped]
+    text = f"shifted by {shift} ({', '.join(names)}, round the edges)"
+    return text + (f" and flipped along the {' and the '.join(flips)}" if flips else "")
+
+
+def _calls_shifted_test(first: np.ndarray, second: np.ndarray, keep_prob: float) -> stats.Test:
+    """The second mask against every cyclic shift and flip of the first: for each, how many entries differ."""
+    signs = _shifted_products(2 * first - 1, 2 * second - 1)  # agreements - disagreements, per shift
+    differ = np.rint((first.size - signs.ravel()) / 2)
+    return stats.in_group("calls", stats.binomial_test("calls:shifted", differ, first.size,
+                                                       2 * keep_prob * (1 - keep_prob), where="D", shape=first.shape))
 
 
 def _mask_shape_problem(where: str, D, shape: tuple, keep_prob: float) -> str | None:
@@ -277,9 +415,19 @@ def _mask_message(test: stats.Test, masks: dict[str, np.ndarray]) -> str:
             return "two calls dropped exactly the same units: draw a new random mask on every call"
         return (f"the masks of two calls are not independent: {d['count']} of their {d['n']} entries differ, where "
                 f"independent masks differ in about {d['n'] * p:.0f}: draw a new random mask on every call")
-    return (f"{where}: the mask has a pattern: of {d['n']} disjoint pairs of {d['direction']} neighbours, "
-            f"{d['count']} differ, where independent entries kept with probability keep_prob differ in about "
-            f"{d['n'] * p:.0f}. Draw a separate random number for every entry (np.random.rand(*A.shape) < "
+    if test.label == "calls:shifted":
+        how = _describe_shift(d["worst"], d["shape"], ["rows", "columns"])
+        return (f"the second call's mask is the first's {how}: only {d['count']:.0f} of its {d['n']} entries differ "
+                f"from that, where independent masks differ in about {d['n'] * p:.0f}. Draw a new random mask on "
+                f"every call, never one made from an earlier mask" if d["count"] < d["n"] * p else
+                f"the second call's mask is the first's {how}, inverted: {d['count']:.0f} of its {d['n']} entries "
+                f"differ from that, where independent masks differ in about {d['n'] * p:.0f}. Draw a new random "
+                f"mask on every call, never one made from an earlier mask")
+    pairing = "0-1, 2-3, ..." if d["offset"] == 0 else "1-2, 3-4, ..."
+    lines = "columns" if d["direction"] == "horizontal" else "rows"
+    return (f"{where}: the mask has a pattern: of {d['n']} disjoint pairs of {d['direction']} neighbours ({lines} "
+            f"{pairing}), {d['count']} differ, where independent entries kept with probability keep_prob differ in "
+            f"about {d['n'] * p:.0f}. Draw a separate random number for every entry (np.random.rand(*A.shape) < "
             f"keep_prob), not a regular arrangement")
 
 
@@ -291,17 +439,18 @@ def _first_mask_failure(failed: list[stats.Test], masks: dict[str, np.ndarray], 
             D = masks[test.detail["where"]]
             share = min(max(float(D.mean()), 1e-12), 1 - 1e-12)
             counts = np.rint(D.sum(axis=test.detail["axis"]))
-            if stats.binomial_test(test.label, counts, test.detail["n"], share).log_p < level:
+            if stats.binomial_test(test.label, counts, test.detail["n"], share).log_p < test.level:
                 return test
-    order = ["kept", "rows", "columns", "pairs", "calls"]
+    order = ["kept", "rows", "columns", "pairs", "calls", "calls:shifted"]
     return min(failed, key=lambda t: order.index(t.label))
 
 
 @register("dropout_forward")
 def check_dropout_forward(key: str, got: dict, inputs: dict) -> list[str]:
     """Two calls of dropout_forward(A, keep_prob) -> (A_drop, D): masks of 0s and 1s, A_drop = A * D / keep_prob,
-    and each mask drawn right (kept counts, neighbours, and the two calls' masks independent of each other).
-    False fail for correct masks: below 1e-9 for the two calls together."""
+    and each mask drawn right (kept counts, neighbours, and the two calls' masks independent of each other: at
+    the same entry, and at every cyclic shift and flip). False fail for correct masks: below 1e-9 for the two
+    calls together."""
     A, keep_prob = _finite(np.asarray(inputs["A"])), float(inputs["keep_prob"])
     masks: dict[str, np.ndarray] = {}
     for draw in (0, 1):
@@ -322,6 +471,8 @@ def check_dropout_forward(key: str, got: dict, inputs: dict) -> list[str]:
     first, second = masks.values()
     tests.append(stats.binomial_test("calls", int(np.sum(first != second)), first.size,
                                      2 * keep_prob * (1 - keep_prob), where="D"))
+    if first.ndim == 2 and first.size:
+        tests.append(_calls_shifted_test(first, second, keep_prob))
     failed, level = stats.failures(tests)
     return [_mask_message(_first_mask_failure(failed, masks, level), masks)] if failed else []
 
@@ -379,10 +530,65 @@ def check_dropout_network(key: str, got: dict, inputs: dict) -> list[str]:
 # distance of its values to the N(0, sigma^2) CDF (the DKW-Massart bound, exact for every n); then, over
 # disjoint pairs (a, b) of values, (a - b) / sqrt(2) and (a + b) / sqrt(2), which for independent N(0, sigma^2)
 # draws are again independent N(0, sigma^2) values, by the same KS test. The pairs are neighbours along each
-# axis of the images (rows of an image, columns of an image, images of the batch) and the same pixel in the two
-# calls: noise copied along an axis, or from one call to the next, makes the differences 0; negated noise makes
-# the sums 0. One check shares FALSE_ALARM over these 3 + 2 (ndim + 1) tests: correct noise fails less than
-# once in a billion checks.
+# axis of the images (rows of an image, columns of an image, images of the batch), in two pairings each ((0, 1),
+# (2, 3), ... and (1, 2), (3, 4), ...), and the same pixel in the two calls: noise copied along an axis, or from
+# one call to the next, makes the differences 0; negated noise makes the sums 0. Then two families that catch
+# noise made from other noise, wherever it was put:
+#
+#   calls:shifted  for every cyclic shift s of the images and every flip of their axes T, z = <a, T b> / (sigma |b|)
+#                  with a, b the two calls' noise: given b, a bijection of b's pixels, so z is exactly N(0, 1) for
+#                  independent draws; the largest |z| of the 2^ndim n of them against the normal tail (noise reused
+#                  moved one column on gives z = |b| / sigma, about sqrt(n))
+#   repeats        how many values of one call equal (up to sign) an earlier value of it; calls:repeats, how many
+#                  of the second call's equal (up to sign) one of the first's (any rearrangement of reused noise)
+#
+# Continuous draws never repeat, but the values an answer returns are rounded, so these two rest on a stated
+# resolution (_resolution): every value of correct noise is within rho sigma of an ideal N(0, sigma^2) draw, with
+# rho = 2^-20 (a float32 normal generator: numpy's float32 ziggurat has a grid finer than 3.7 * 2^-23) plus
+# 2^(1 - p) (max |images| + 12 sigma) / sigma for values kept in a float type of p mantissa bits (a few roundings of
+# numbers below max |images| + 12 sigma, which every ideal draw of the check's sizes stays below but with
+# probability under 1e-25). An observed value then equals a given one (up to sign) only if the ideal draw lies in
+# two intervals of width 2 rho: probability at most c = 4 rho / sqrt(2 pi), whatever came before. So the repeats of
+# a call are at most a sum of independent Bernoulli(min(1, j c)), j = 0..n-1 (Chernoff bound), and the second
+# call's values among the first's k distinct ones at most Binomial(n, min(1, k c)) (exact tail). The z statistics
+# move by at most rho sqrt(n) with that rounding, which they are given as allowance. A float32 answer with a small
+# sigma has a coarse resolution: tests that could then never fail are dropped, as everywhere.
+#
+# One check shares FALSE_ALARM over these tests (union bound): half to the families comparing the calls (shifted
+# and repeated values), half to all the others. Correct noise fails less than once in a billion checks.
+
+GENERATOR_RESOLUTION = 2.0 ** -20
+NORMAL_DENSITY_MAX = 1 / math.sqrt(2 * math.pi)
+
+
+def _resolution(arrays: list, images: np.ndarray, sigma: float) -> float:
+    """rho (see above) for noisy images returned as `arrays`: infinite for values of no float type."""
+    if not sigma > 0 or not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays):
+        return math.inf
+    bits = min(np.finfo(a.dtype).nmant for a in arrays)
+    bound = float(np.max(np.abs(images), initial=0.0)) + 12 * sigma
+    return GENERATOR_RESOLUTION + 2.0 ** (1 - bits) * bound / sigma
+
+
+def _repeat_tests(noises: list[np.ndarray], rho: float) -> list[stats.Test]:
+    """The repeats of each call and the second call's values among the first's (see above)."""
+    c = 4 * rho * NORMAL_DENSITY_MAX
+    if not math.isfinite(c):
+        return []
+    tests = []
+    for call, noise in enumerate(noises):
+        n = noise.size
+        repeats = n - np.unique(np.abs(noise)).size
+        mean = float(np.sum(np.minimum(1.0, np.arange(n) * c)))
+        tests.append(stats.Test("repeats", stats.chernoff_log_upper(repeats, mean),
+                                stats.chernoff_log_upper(n - 1, mean), detail={"count": repeats, "n": n, "call": call}))
+    earlier, later = np.unique(np.abs(noises[0])), np.abs(np.ravel(noises[1]))
+    found = int(np.sum(np.isin(later, earlier)))
+    _, at_least = stats.binomial_log_tails(later.size, min(1.0, earlier.size * c))
+    tests.append(stats.in_group("calls", stats.Test("calls:repeats", float(at_least[found]), float(at_least[-1]),
+                                                    detail={"count": found, "n": later.size})))
+    return tests
+
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
@@ -391,14 +597,27 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return r if math.isfinite(r) else 0.0
 
 
-def _noise_message(test: stats.Test, sigma: float, level: float, noises: list[np.ndarray], r: float) -> str:
+def _noise_message(test: stats.Test, sigma: float, noises: list[np.ndarray], r: float, names: list[str]) -> str:
     d = test.detail
     if test.label == "mean":
         return f"the noise averages {d['mean']:.3g}; it should have mean 0"
     if test.label == "square":
         return (f"the noise has standard deviation {d['rms']:.4g}; it should be sigma = {sigma:.4g} (multiply "
                 f"standard normal draws by sigma, do not add sigma itself or its square)")
-    limit = stats.ks_threshold(d["n"], level)
+    if test.label == "calls:shifted":
+        how = _describe_shift(d["worst"], noises[0].shape, names)
+        return (f"two calls added related noise: the second call's is like the first's {how} (correlation "
+                f"{d['r']:.2f} there, where independent draws give about 0): draw new noise on every call, never noise "
+                f"made from earlier noise")
+    if test.label == "calls:repeats":
+        return (f"two calls added related noise: {d['count']} of the {d['n']} values of the second call's noise are, "
+                f"up to sign, values of the first call's, where fresh normal draws practically never repeat one: "
+                f"draw new noise on every call, never noise made from earlier noise")
+    if test.label == "repeats":
+        return (f"the noise repeats itself: {d['count']} of the {d['n']} values of one call's noise equal (up to "
+                f"sign) another of its values, where independent normal draws practically never repeat one. Draw "
+                f"one value for every pixel of every image: noise of the images' full shape")
+    limit = stats.ks_threshold(d["n"], test.level)
     if test.label == "values":
         distinct = np.unique(np.concatenate([np.ravel(n) for n in noises])).size
         few = f"; it takes only {distinct} distinct values" if distinct <= 100 else ""
@@ -426,7 +645,7 @@ def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
     """Two calls of add_noise(images, sigma): images + independent N(0, sigma^2) noise for every pixel, a fresh
     draw each call. False fail for correct noise: below 1e-9 for the two calls together."""
     images, sigma = _finite(np.asarray(inputs["images"])), float(inputs["sigma"])
-    noises = []
+    noises, returned = [], []
     for draw in (0, 1):
         noisy = got.get(f"{key}/{draw}")
         if noisy is None:
@@ -437,85 +656,130 @@ def check_gaussian_noise(key: str, got: dict, inputs: dict) -> list[str]:
         if values is None:
             return ["the noisy images should hold finite real numbers; they contain NaN, infinite or non-numeric values"]
         noises.append(values - images)
+        returned.append(noisy)
     with np.errstate(all="ignore"):  # absurd values may overflow the statistics: they fail all the same
-        return _noise_problems(noises, images.shape, sigma)
+        return _noise_problems(noises, images.shape, sigma, _resolution(returned, images, sigma))
 
 
-def _noise_problems(noises: list[np.ndarray], shape: tuple, sigma: float) -> list[str]:
+def _noise_problems(noises: list[np.ndarray], shape: tuple, sigma: float, rho: float = math.inf) -> list[str]:
     everything = np.concatenate([np.ravel(n) for n in noises])
     tests = [stats.normal_mean_test("mean", everything, sigma), stats.chi_square_test("square", everything, sigma),
              stats.normal_ks_test("values", everything, sigma)]
     names = _AXIS_NAMES.get(len(shape), [f"entries along axis {axis}" for axis in range(len(shape))])
-    pairings = {"calls": (noises[0], noises[1])}
+    pairings = {("calls", 0): (noises[0], noises[1])}
     for axis, name in enumerate(names):
-        even = (shape[axis] // 2) * 2
-        if even:
-            first = [np.take(n, np.arange(0, even, 2), axis=axis) for n in noises]
-            second = [np.take(n, np.arange(1, even, 2), axis=axis) for n in noises]
-            pairings[name] = (np.concatenate([np.ravel(a) for a in first]), np.concatenate([np.ravel(b) for b in second]))
-    for pair, (a, b) in pairings.items():
+        for offset in (0, 1):
+            first = np.arange(offset, shape[axis] - 1, 2)
+            if first.size:
+                a, b = ([np.take(n, indices, axis=axis) for n in noises] for indices in (first, first + 1))
+                pairings[(name, offset)] = (np.concatenate([np.ravel(x) for x in a]),
+                                            np.concatenate([np.ravel(x) for x in b]))
+    for (pair, offset), (a, b) in pairings.items():
         for sign, values in (("difference", (a - b) / math.sqrt(2)), ("sum", (a + b) / math.sqrt(2))):
-            tests.append(stats.normal_ks_test("pairs", values, sigma, pair=pair, sign=sign))
+            tests.append(stats.normal_ks_test("pairs", values, sigma, pair=pair, offset=offset, sign=sign))
+    first, second = noises
+    scale = sigma * math.sqrt(float(np.sum(second * second)))
+    if first.size and scale > 0 and math.isfinite(scale):
+        z = _shifted_products(first, second) / scale
+        shifted = stats.normal_max_test("calls:shifted", z, (rho + 1e-9) * math.sqrt(first.size) + 1e-6)
+        worst = float(np.ravel(z)[shifted.detail["worst"]])
+        shifted.detail["r"] = worst * sigma / math.sqrt(float(np.sum(first * first)))  # the correlation at that shift
+        tests.append(stats.in_group("calls", shifted))
+    tests += _repeat_tests(noises, rho)
     tests = [t for t in tests if t is not None]
-    failed, level = stats.failures(tests)
+    failed, _ = stats.failures(tests)
     if not failed:
         return []
     # Explain by the most telling failure: a mean or spread far off, noise shared between neighbours or calls,
     # then mean, spread, shape.
     by_label = {test.label: test for test in reversed(failed)}
     if "mean" in by_label and abs(by_label["mean"].detail["mean"]) > sigma:
-        return [_noise_message(by_label["mean"], sigma, level, noises, 0.0)]
+        return [_noise_message(by_label["mean"], sigma, noises, 0.0, names)]
     if "square" in by_label and not 0.5 < by_label["square"].detail["rms"] / sigma < 2:
-        return [_noise_message(by_label["square"], sigma, level, noises, 0.0)]
+        return [_noise_message(by_label["square"], sigma, noises, 0.0, names)]
     correlations = {pair: _correlation(a, b) for pair, (a, b) in pairings.items()}
     for test in failed:
-        if test.label == "pairs" and abs(correlations[test.detail["pair"]]) >= 0.3:
-            return [_noise_message(test, sigma, level, noises, correlations[test.detail["pair"]])]
-    order = ["mean", "square", "values", "pairs"]
+        if test.label == "pairs" and abs(correlations[test.detail["pair"], test.detail["offset"]]) >= 0.3:
+            return [_noise_message(test, sigma, noises, correlations[test.detail["pair"], test.detail["offset"]], names)]
+    order = ["mean", "square", "values", "pairs", "calls:shifted", "calls:repeats", "repeats"]
     test = min(failed, key=lambda t: order.index(t.label))
-    return [_noise_message(test, sigma, level, noises, correlations.get((test.detail or {}).get("pair"), 0.0))]
+    detail = test.detail or {}
+    return [_noise_message(test, sigma, noises, correlations.get((detail.get("pair"), detail.get("offset")), 0.0),
+                           names)]
 
 
 # -- mini-batches ------------------------------------------------------------------------------------
+
+def _batch_order(prefix: str, got: dict, X: np.ndarray, Y: np.ndarray, size: int) -> tuple[list[int], str | None]:
+    """The original indices of the examples, batch after batch, of the mini-batches recorded under `prefix`."""
+    n_x, m = X.shape
+    count = -(-m // size)
+    sizes = [size] * (m // size) + ([m % size] if m % size else [])
+    depth = prefix.count("/") + 2
+    found = sum(1 for name in got if name.startswith(prefix + "/") and name.count("/") == depth and name.endswith("/0"))
+    if found != count:
+        return [], (f"with m = {m} and mini_batch_size = {size} there should be {count} mini-batches "
+                    f"({m // size} of {size}" + (f" and a last one of {m % size})" if m % size else ")") +
+                    f"; got {found}" + (" (no empty last batch when size divides m)" if found == count + 1 else ""))
+    find = _example_finder(X, Y)
+    order: list[int] = []
+    for k, expected in enumerate(sizes):
+        X_k, Y_k = got.get(f"{prefix}/{k}/0"), got.get(f"{prefix}/{k}/1")
+        if X_k is None or Y_k is None or f"{prefix}/{k}/2" in got:
+            return [], f"mini-batch {k} should be a pair (mini_batch_X, mini_batch_Y)"
+        if X_k.shape != (n_x, expected) or Y_k.shape != (1, expected):
+            return [], (f"mini-batch {k} should hold X of shape {(n_x, expected)} and Y of shape {(1, expected)}; got "
+                        f"{X_k.shape} and {Y_k.shape}" + (" (the last, smaller batch holds what is left over)"
+                                                          if k == len(sizes) - 1 and expected != size else ""))
+        X_k, Y_k = _finite(X_k), _finite(Y_k)
+        if X_k is None or Y_k is None:
+            return [], (f"mini-batch {k} should hold finite numbers, examples and labels of X and Y; it holds NaN, "
+                        f"infinite or non-numeric values")
+        indices = find(X_k, Y_k)
+        if None in indices:
+            return [], (f"mini-batch {k} holds an example that is not in X with that label (or one already used): "
+                        f"shuffle X and Y with the same permutation")
+        order += indices
+    if sorted(order) != list(range(m)):
+        return [], "some examples appear twice and others not at all: each example belongs to exactly one mini-batch"
+    return order, None
+
 
 @register("mini_batches")
 def check_mini_batches(key: str, got: dict, inputs: dict) -> list[str]:
     """random_mini_batches(X, Y, mini_batch_size) -> [(mini_batch_X, mini_batch_Y), ...]: full batches then one
     smaller, every example exactly once with its own label (deterministic), in a shuffled order: the examples,
-    batch after batch, must stand in an order with the ascents and halves of a uniform random permutation (two
-    exact tests). False fail for a correct shuffle: below 1e-9."""
+    batch after batch, must stand in an order with the ascents, halves, pairs and odd places of a uniform random
+    permutation (exact tests) and no step repeated more than a uniform order allows (steps_tests). With
+    inputs["seeds"] (two seeds) the answer is the mini-batches of two calls with those seeds, each judged so, and
+    the two orders must be independent: at no cyclic shift may they agree in more places than two independent
+    uniform orders do (shift_matches_test, exact; the same order twice agrees everywhere). False fail for a
+    correct shuffle: below 1e-9."""
     X, Y, size = _finite(np.asarray(inputs["X"])), _finite(np.asarray(inputs["Y"])), int(inputs["mini_batch_size"])
-    n_x, m = X.shape
-    count = -(-m // size)
-    sizes = [size] * (m // size) + ([m % size] if m % size else [])
-    found = sum(1 for name in got if name.count("/") == 2 and name.endswith("/0"))
-    if found != count:
-        return [f"with m = {m} and mini_batch_size = {size} there should be {count} mini-batches "
-                f"({m // size} of {size}" + (f" and a last one of {m % size})" if m % size else ")") +
-                f"; got {found}" + (" (no empty last batch when size divides m)" if found == count + 1 else "")]
-    find = _example_finder(X, Y)
-    order: list[int] = []
-    for k, expected in enumerate(sizes):
-        X_k, Y_k = got.get(f"{key}/{k}/0"), got.get(f"{key}/{k}/1")
-        if X_k is None or Y_k is None or f"{key}/{k}/2" in got:
-            return [f"mini-batch {k} should be a pair (mini_batch_X, mini_batch_Y)"]
-        if X_k.shape != (n_x, expected) or Y_k.shape != (1, expected):
-            return [f"mini-batch {k} should hold X of shape {(n_x, expected)} and Y of shape {(1, expected)}; got "
-                    f"{X_k.shape} and {Y_k.shape}" + (" (the last, smaller batch holds what is left over)"
-                                                      if k == len(sizes) - 1 and expected != size else "")]
-        X_k, Y_k = _finite(X_k), _finite(Y_k)
-        if X_k is None or Y_k is None:
-            return [f"mini-batch {k} should hold finite numbers, examples and labels of X and Y; it holds NaN, "
-                    f"infinite or non-numeric values"]
-        indices = find(X_k, Y_k)
-        if None in indices:
-            return [f"mini-batch {k} holds an example that is not in X with that label (or one already used): "
-                    f"shuffle X and Y with the same permutation"]
-        order += indices
-    if sorted(order) != list(range(m)):
-        return ["some examples appear twice and others not at all: each example belongs to exactly one mini-batch"]
-    failed, _ = stats.failures(_order_tests("order", order))
-    if failed:
-        return [_order_message(failed[0], "the examples", "shuffle them (one random permutation of the columns) "
-                                                          "before cutting the batches")]
-    return []
+    two = "seeds" in inputs
+    if two and (f"{key}/0/0/0" not in got or f"{key}/2" in got):
+        return ["return the mini-batches of the two calls (with different seeds)"]
+    orders = []
+    for prefix in ([f"{key}/0", f"{key}/1"] if two else [key]):
+        order, problem = _batch_order(prefix, got, X, Y, size)
+        if problem:
+            return [problem]
+        orders.append(order)
+    m = X.shape[1]
+    tests = [t for call, order in enumerate(orders) for t in _order_tests("order", order, m, call=call)]
+    if two:
+        tests.append(stats.shift_matches_test("seeds", orders[0], orders[1]))
+    failed, _ = stats.failures([t for t in tests if t is not None])
+    if not failed:
+        return []
+    seeds = [t for t in failed if t.label == "seeds"]
+    if seeds:
+        d = seeds[0].detail
+        if d["count"] == m and d["shift"] == 0:
+            return ["two calls with different seeds gave the examples in the same order: shuffle with a generator made "
+                    "from the seed you are given (rng = np.random.default_rng(seed))"]
+        return [f"the orders of two calls with different seeds are related: {d['count']} of the {m} examples of the "
+                f"second call stand where the first call put them, moved {d['shift']} places on, where independent "
+                f"shuffles agree in about 1 place at any shift: shuffle with rng = np.random.default_rng(seed)"]
+    return [_order_message(_first_order_failure(failed), "the examples", "shuffle them (one random permutation of "
+                                                                         "the columns) before cutting the batches")]
