@@ -17,18 +17,26 @@ Random answers are judged with exact tails (idnn.checks.stats): each check fails
 probability below FALSE_ALARM = 1e-9, the budget shared by the union bound over all of its tests.
 
     split           sizes, alignment, every example once, stratified (deterministic); for every class in
-                    every set, which examples were chosen (hypergeometric) and their order (ascents and
-                    halves of a uniform permutation)
+                    every set, which examples were chosen (hypergeometric) and their order (ascents, halves,
+                    both pairings of neighbours and the odd-numbered places of a uniform permutation, exact; the
+                    most repeated step, bounded); with two seeds (inputs["seeds"]), each split so and the overlap
+                    of the two calls' choices (hypergeometric, exact)
     dropout_forward 0/1 masks of A's shape, A * D / keep_prob; the kept count of the array, of every row and
                     column (binomial); neighbours that differ, horizontally, vertically, diagonally and
-                    anti-diagonally, and the same entry in two calls (each Binomial(pairs, 2 p (1 - p)))
+                    anti-diagonally, each in two pairings ((0, 1), (2, 3), ... and (1, 2), (3, 4), ...), the same
+                    entry in two calls, and the second call's mask against every cyclic shift and flip of the
+                    first's (each Binomial(pairs, 2 p (1 - p)), exact)
     dropout_network every layer recomputed from the previous one, each hidden mask as above
     gaussian_noise  mean (exact normal tail), mean square (chi-square), KS distance to N(0, sigma^2) of the
                     values, and of (a - b) / sqrt(2) and (a + b) / sqrt(2) over disjoint pairs: neighbours
-                    along every axis of the images and the same pixel in two calls (iid N(0, sigma^2) again
-                    for independent normal draws; 0 for copied noise or negated noise)
+                    along every axis of the images in two pairings and the same pixel in two calls (iid
+                    N(0, sigma^2) again for independent normal draws; 0 for copied noise or negated noise); the
+                    second call's noise against every cyclic shift and flip of the first's (exactly normal given
+                    the second); values repeated within a call or from one call to the next (bounds that rest on
+                    a stated resolution of the values)
     mini_batches    batch sizes, every example once with its label (deterministic); the order of the
-                    examples (ascents and halves of a uniform permutation)
+                    examples (as for a split's sets); with two seeds, each order so and the places where the two
+                    agree at every cyclic shift (fixed points of a uniform permutation, exact)
 """
 
 import math
@@ -542,17 +550,20 @@ def check_dropout_network(key: str, got: dict, inputs: dict) -> list[str]:
 #   repeats        how many values of one call equal (up to sign) an earlier value of it; calls:repeats, how many
 #                  of the second call's equal (up to sign) one of the first's (any rearrangement of reused noise)
 #
-# Continuous draws never repeat, but the values an answer returns are rounded, so these two rest on a stated
-# resolution (_resolution): every value of correct noise is within rho sigma of an ideal N(0, sigma^2) draw, with
-# rho = 2^-20 (a float32 normal generator: numpy's float32 ziggurat has a grid finer than 3.7 * 2^-23) plus
-# 2^(1 - p) (max |images| + 12 sigma) / sigma for values kept in a float type of p mantissa bits (a few roundings of
-# numbers below max |images| + 12 sigma, which every ideal draw of the check's sizes stays below but with
-# probability under 1e-25). An observed value then equals a given one (up to sign) only if the ideal draw lies in
-# two intervals of width 2 rho: probability at most c = 4 rho / sqrt(2 pi), whatever came before. So the repeats of
-# a call are at most a sum of independent Bernoulli(min(1, j c)), j = 0..n-1 (Chernoff bound), and the second
-# call's values among the first's k distinct ones at most Binomial(n, min(1, k c)) (exact tail). The z statistics
-# move by at most rho sqrt(n) with that rounding, which they are given as allowance. A float32 answer with a small
-# sigma has a coarse resolution: tests that could then never fail are dropped, as everywhere.
+# Continuous draws never repeat, but the values an answer returns are rounded, so these two rest on a stated model
+# of rounding (_resolution), the one assumption here beyond ideal draws (the KS tests make the same kind, with
+# KS_ROUNDING): every value of correct noise is within rho sigma of an ideal N(0, sigma^2) draw, the draws of
+# different values independent, with rho = 2^-20 for the generator (numpy's float32 ziggurat puts its values on
+# grids of spacing below 4 * 2^-23; float64 generators are far finer) plus 2^(1 - p) (max |images| + 12 sigma) /
+# sigma for values returned in a float type of p mantissa bits (a few roundings, each at most half a unit in the
+# last place of a number below max |images| + 12 sigma; an ideal draw goes beyond 12 sigma with probability below
+# 4e-33, which adds n * 4e-33 to the false-alarm bound, 2e-28 at the hidden check's sizes). An observed value then
+# equals a given value (up to sign) only if its ideal draw lies in one of two intervals of width 2 rho sigma:
+# probability at most c = 4 rho / sqrt(2 pi), whatever came before. So the repeats of a call are at most a sum of
+# independent Bernoulli(min(1, j c)), j = 0..n-1 (Chernoff bound), and the second call's values among the first's k
+# distinct ones at most Binomial(n, min(1, k c)) (exact tail). Each z moves by at most rho sqrt(n) with that
+# rounding (Cauchy-Schwarz), which it is given as allowance. A float32 answer with a small sigma has a coarse
+# resolution: tests that could then never fail are dropped, as everywhere.
 #
 # One check shares FALSE_ALARM over these tests (union bound): half to the families comparing the calls (shifted
 # and repeated values), half to all the others. Correct noise fails less than once in a billion checks.
