@@ -355,7 +355,8 @@ def test_correct_answers_fail_no_more_often_than_the_budget_says(monkeypatch):
     monkeypatch.setattr(stats, "FALSE_ALARM", 0.2)
     rng = np.random.default_rng(11)
     np.random.seed(11)
-    failed = {"dropout_forward": 0, "gaussian_noise": 0, "mini_batches": 0, "split": 0, "two seeds": 0}
+    failed = {"dropout_forward": 0, "gaussian_noise": 0, "mini_batches": 0, "split": 0, "two seeds": 0,
+              "split, two seeds": 0}
     runs = 150
     for draw in range(runs):
         A, keep_prob = dropout_case(rng, 1 + (draw % 2))
@@ -372,6 +373,8 @@ def test_correct_answers_fail_no_more_often_than_the_budget_says(monkeypatch):
         seeds = _two_seeds(rng)
         two = tuple(BATCHES["rng.permutation (the reference)"](X, Y, 16, seed) for seed in seeds)
         failed["two seeds"] += bool(judge("mini_batches", two, {"X": X, "Y": Y, "mini_batch_size": 16, "seeds": seeds}))
+        two = tuple(SPLITS["the reference (rng.permutation per class, then per set)"](X, Y, seed) for seed in seeds)
+        failed["split, two seeds"] += bool(judge("split", two, {"X": X, "Y": Y, "sizes": split_sizes(60), "seeds": seeds}))
     limit = 0.2 + 3 * math.sqrt(0.2 * 0.8 / runs)
     assert all(count / runs <= limit for count in failed.values()), failed
 
