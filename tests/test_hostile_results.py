@@ -118,6 +118,16 @@ def planted_host_file(path: Path) -> Path:
 
 
 # -- results.py: sizes bounded before anything is inflated -------------------------------------------
+
+def judged_with_peak(reference, folder):
+    """judge(reference, folder) and the most Python memory it held at once, in bytes."""
+    tracemalloc.start()
+    try:
+        verdict = judge(reference, folder)
+        return verdict, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
 def test_a_zip_bomb_is_refused_without_inflating(tmp_path):
     folder = results_dir(tmp_path)
     reference = reference_of("c", four_values) + reference_of("p", a_property)
@@ -136,12 +146,7 @@ def test_a_zip_bomb_is_refused_without_inflating(tmp_path):
     for case, data in cases.items():
         (folder / "c.npz").write_bytes(data)
         assert (folder / "c.npz").stat().st_size < 5 * 2**20  # a few MB on disk ...
-        tracemalloc.start()
-        try:
-            verdict = judge(reference, folder)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        verdict, peak = judged_with_peak(reference, folder)
         assert peak < 8 * 2**20, f"{case}: reading the bomb took {peak} bytes"  # ... never inflated
         assert verdict.problems[0].startswith(expected[case]), (case, verdict.problems)
         assert "more than the grader reads for this result" in verdict.problems[-1], verdict.problems
@@ -187,12 +192,7 @@ def test_keys_the_reference_does_not_expect_are_ignored_unread(tmp_path, monkeyp
                 ("broken/0.npy", b"\x93NUMPY garbage", 10**9, zipfile.ZIP_STORED, 1),
                 stored(probe_module.ERROR_PREFIX + "unexpected.npy", np.array("x" * 10**5))]
     (folder / "c.npz").write_bytes(zip_of(members))
-    tracemalloc.start()
-    try:
-        verdict = judge(reference, folder)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    verdict, peak = judged_with_peak(reference, folder)
     assert verdict.passed, verdict.problems
     assert peak < 8 * 2**20, peak
     assert load_student_results(folder / "c.npz", reference[0]).arrays.keys() == {"forward0"}

@@ -200,6 +200,11 @@ def ascents_test(label: str, order, **detail) -> Test | None:
                 detail={"ascents": ascents, "n": n, **detail})
 
 
+def _ranks(order) -> np.ndarray:
+    """The rank (0 = smallest) of each entry of an order of distinct numbers."""
+    return np.argsort(np.argsort(order, kind="stable"), kind="stable")
+
+
 def halves_test(label: str, order, **detail) -> Test | None:
     """The order of distinct numbers against a uniform random permutation: how many of the smaller half
     stand in the first half of the order (hypergeometric for a uniform order; all for a sorted one, none for
@@ -209,7 +214,7 @@ def halves_test(label: str, order, **detail) -> Test | None:
     half = n // 2
     if half < 1:
         return None
-    ranks = np.argsort(np.argsort(order, kind="stable"), kind="stable")
+    ranks = _ranks(order)
     x = int(np.sum(ranks[:half] < half))
     return hypergeometric_test(label, x, n, half, half, half=half, **detail)
 
@@ -239,7 +244,7 @@ def parity_test(label: str, order, **detail) -> Test | None:
     half = n // 2
     if half < 1:
         return None
-    ranks = np.argsort(np.argsort(order, kind="stable"), kind="stable")
+    ranks = _ranks(order)
     return hypergeometric_test(label, int(np.sum(ranks[0::2] < half)), n, half, (n + 1) // 2, half=half, **detail)
 
 
