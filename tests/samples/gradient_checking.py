@@ -196,3 +196,11 @@ LEAKY = Sample("leaky", "correct answers that print the kernel's history, namesp
                "later cell and from inside a graded function: full marks, and none of it reaches the feedback",
                answers={**SOLVED, "classify": LEAK_FROM_INSIDE, "l2": LEAK_FROM_LATER_CELL}, expected=POINTS)
 SAMPLES += hostile_samples() + [LEAKY]
+
+# -- Attacks on what lies outside the kernel (issue 11), each in a module of its own: the submission's files and
+# metadata (names, pipes, sizes, timestamps, copied or invented test cells), and the pages instructors and students
+# open (scripts in outputs and markdown).
+from .attacks_on_files import FILE_ATTACKS  # noqa: E402 (they build on the answers above)
+from .attacks_on_pages import PAGE_ATTACKS  # noqa: E402
+
+SAMPLES += FILE_ATTACKS + PAGE_ATTACKS
