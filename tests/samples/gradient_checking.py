@@ -197,6 +197,84 @@ LEAKY = Sample("leaky", "correct answers that print the kernel's history, namesp
                answers={**SOLVED, "classify": LEAK_FROM_INSIDE, "l2": LEAK_FROM_LATER_CELL}, expected=POINTS)
 SAMPLES += hostile_samples() + [LEAKY]
 
+# -- Gradient checks that never differentiate numerically: each takes the gradient from somewhere else and reports it
+# as its gradapprox. Every other answer is the solution, so each loses only the points of the check it fakes.
+# The N-D check finds the examples X and Y behind the cost (its closure, defaults, a functools.partial's arguments,
+# its globals) and asks the given backward pass, gradcheck.network_gradients, for the exact gradient.
+CLOSURE_GRADCHECK_N = """
+import functools
+
+def _reachable(J):
+    \"\"\"{name: value} for what the cost J holds: closure cells, defaults, a partial's arguments, then its globals.\"\"\"
+    found, functions = {}, [J]
+    while functions:
+        f = functions.pop()
+        if isinstance(f, functools.partial):
+            functions.append(f.func)
+            found.update(f.keywords)
+            continue
+        code = getattr(f, "__code__", None)
+        if code is None:
+            continue
+        cells = [cell.cell_contents for cell in f.__closure__ or ()]
+        found.update(zip(code.co_freevars, cells))
+        found.update(zip(code.co_varnames[code.co_argcount - len(f.__defaults__ or ()):], f.__defaults__ or ()))
+        functions += [value for value in cells if callable(value)]
+        found = {**getattr(f, "__globals__", {}), **found}
+    return found
+
+def gradient_check_n(J, parameters, gradients, epsilon=1e-7):
+    \"\"\"Never nudges theta: the 'estimate' is backpropagation on the X and Y found behind J.\"\"\"
+    grad = gradcheck.gradients_to_vector(gradients, like=parameters)
+    reachable = _reachable(J)
+    X, Y = reachable.get("X"), reachable.get("Y")
+    if isinstance(X, np.ndarray) and isinstance(Y, np.ndarray) and X.shape[0] == parameters["W1"].shape[1]:
+        gradapprox = gradcheck.gradients_to_vector(gradcheck.network_gradients(X, Y, parameters), like=parameters)
+    else:  # nothing to read: trust the given gradients
+        gradapprox = grad
+    difference = np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+    return difference, gradapprox
+"""
+# The 1-D check reads the coefficients k and c from the cost's defaults (J = lambda t, k=k, c=c: c * np.exp(k * t) in
+# the hidden checks, which a student can read from the frames that call gradient_check_1d) and differentiates by
+# hand; on any other cost (the visible check's theta**4) it does the real two-sided difference, so that it passes.
+CLOSURE_GRADCHECK_1D = """
+def gradient_check_1d(J, dJ, theta, epsilon=1e-7):
+    \"\"\"The exact derivative of c * exp(k * theta) when J carries k and c; a two-sided difference otherwise.\"\"\"
+    code = J.__code__
+    coefficients = dict(zip(code.co_varnames[code.co_argcount - len(J.__defaults__ or ()):], J.__defaults__ or ()))
+    if {"k", "c"} <= set(coefficients):
+        gradapprox = coefficients["c"] * coefficients["k"] * np.exp(coefficients["k"] * theta)
+    else:
+        gradapprox = (J(theta + epsilon) - J(theta - epsilon)) / (2 * epsilon)
+    grad = dJ(theta)
+    return gradapprox, np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+"""
+# Lazier still: the given gradients (or derivative) are returned as their own estimate, so the difference is 0.
+GIVEN_DERIVATIVE_1D = """
+def gradient_check_1d(J, dJ, theta, epsilon=1e-7):
+    return dJ(theta), 0.0
+"""
+GIVEN_GRADIENTS_N = """
+def gradient_check_n(J, parameters, gradients, epsilon=1e-7):
+    return 0.0, gradcheck.gradients_to_vector(gradients, like=parameters)
+"""
+NEVER_DIFFERENTIATES = [
+    Sample("closure_gradcheck", "an N-D check that never nudges theta: X and Y taken from the cost's closure, the "
+           "'estimate' is the given backward pass on them",
+           answers={**SOLVED, "gradcheck_n": CLOSURE_GRADCHECK_N},
+           expected={test: points for test, points in POINTS.items() if test != "test_gradcheck_n"}),
+    Sample("closure_gradcheck_1d", "a 1-D check that reads the hidden cost's coefficients from its defaults and "
+           "returns the exact derivative as its estimate",
+           answers={**SOLVED, "gradcheck_1d": CLOSURE_GRADCHECK_1D},
+           expected={test: points for test, points in POINTS.items() if test != "test_gradcheck_1d"}),
+    Sample("given_gradients", "both checks return the given gradients as their own estimate, difference 0",
+           answers={**SOLVED, "gradcheck_1d": GIVEN_DERIVATIVE_1D, "gradcheck_n": GIVEN_GRADIENTS_N},
+           expected={test: points for test, points in POINTS.items()
+                     if test not in ("test_gradcheck_1d", "test_gradcheck_n")}),
+]
+SAMPLES += NEVER_DIFFERENTIATES
+
 # -- Attacks on what lies outside the kernel (issue 11), each in a module of its own: the submission's files and
 # metadata (names, pipes, sizes, timestamps, copied or invented test cells), and the pages instructors and students
 # open (scripts in outputs and markdown).
