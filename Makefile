@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := setting_up initialization regularization gradient_checking optimization
 QUIET := --log-level=WARN
 
-.PHONY: setup bubblewrap demo test lab release samples autograde datasets clean
+.PHONY: setup bubblewrap chromium demo test lab release samples autograde datasets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.installed bubblewrap
+setup: $(VENV)/.installed bubblewrap chromium
 
 ## Grading runs student code inside bubblewrap: install it when we can (root, Debian/Ubuntu).
 bubblewrap:
@@ -26,6 +26,16 @@ bubblewrap:
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
 	  else \
 	    echo "note: bubblewrap is not installed; autograding needs it: sudo apt-get install bubblewrap"; \
+	  fi; }
+
+## The browser tests open the feedback and the formgrader in Debian's chromium: install it when we can.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium (for the browser tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: chromium is not installed; the browser tests need it: sudo apt-get install chromium"; \
 	  fi; }
 
 ## Regenerate release/ (the student copies) from source/.

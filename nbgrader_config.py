@@ -6,7 +6,9 @@ save their results outside the notebook) and ApplyVerdicts follows it (verdicts 
 in this trusted process and written into the notebook before nbgrader saves the grades).
 RestoreHiddenTests replaces OverwriteCells only to stop it warning about every hidden test
 it restores, so the warnings about test cells a student really edited stand out.
-Feedback is generated with hidden test code removed.
+SanitizeNotebook, last, removes from the autograded notebook whatever could run code in the
+browser of whoever opens it (feedback, formgrader, live notebook), after the grades are saved.
+Feedback is generated with hidden test code removed, and sanitized again.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
@@ -15,6 +17,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     SaveAutoGrades)
 
 from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute, RefuseLinks, RestoreHiddenTests
+from idnn.autograde.sanitize import SanitizeNotebook
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -41,6 +44,7 @@ c.Autograde.autograde_preprocessors = [
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
+    SanitizeNotebook,
 ]
 # A deleted test cell is put back (and run), rather than silently losing its points.
 c.RestoreHiddenTests.add_missing_cells = True
@@ -70,4 +74,4 @@ c.Sandbox.uids = 1000
 c.Grader.worker_memory_bytes = 4 * 2**30
 c.Grader.attempts = 2
 
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, SanitizeNotebook, CSSHTMLHeaderPreprocessor]
