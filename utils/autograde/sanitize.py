@@ -24,7 +24,6 @@ typesets the text of these pages: a `\\href`, `\\url` or `\\require` whose argum
 `\\text`, which shows its argument instead.
 """
 
-import base64
 import html
 import re
 import xml.etree.ElementTree as ElementTree
@@ -69,14 +68,14 @@ IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 LINK_SCHEMES = {"http", "https", "mailto"}
 IMAGE_SCHEMES = {"http", "https"}
-#: What a browser ignores in a URL (ASCII tab and newlines anywhere; controls and spaces at either end).
+#: What a browser ignores in a URL: ASCII tabs and newlines anywhere, C0 controls and spaces at either end.
 _URL_IGNORED = re.compile(r"[\t\n\r]")
+_URL_TRIMMED = "".join(chr(code) for code in range(0x21))
 
 
 def url_allowed(tag: str, attribute: str, value: str) -> bool:
     """Whether `value` may stay as the URL in tag.attribute: a link, an image, or (for links) a #fragment."""
-    url = _URL_IGNORED.sub("", value).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12"
-                                             "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+    url = _URL_IGNORED.sub("", value).strip(_URL_TRIMMED)
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", url)
     if tag == "img" and attribute == "src":
         return bool(IMAGE_DATA.match(url)) or bool(scheme and scheme.group(1).lower() in IMAGE_SCHEMES)
@@ -279,7 +278,7 @@ def sanitize_data(data: dict) -> tuple[dict, list[str]]:
             kept[mime] = value
         if mime not in kept:
             removed.append(mime)
-    if not kept.get("text/html", "x").strip():
+    if "text/html" in kept and not kept["text/html"].strip():
         del kept["text/html"]  # nothing left of it: let the text/plain form show
     return kept, removed
 
