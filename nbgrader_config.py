@@ -16,6 +16,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
                                     SaveAutoGrades)
 
+from idnn.autograde.preflight import RepairCells
 from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute, RefuseLinks, RestoreHiddenTests
 from idnn.autograde.sanitize import SanitizeNotebook
 
@@ -31,6 +32,7 @@ c.Autograde.sanitize_preprocessors = [
     RefuseLinks,
     ClearOutput,
     DeduplicateIds,
+    RepairCells,
     OverwriteKernelspec,
     RestoreHiddenTests,
     CheckCellMetadata,
@@ -73,5 +75,14 @@ c.Sandbox.uids = 1000
 # idnn-grade's own worker processes (see utils/autograde/runner.py); these are the defaults.
 c.Grader.worker_memory_bytes = 4 * 2**30
 c.Grader.attempts = 2
+c.Grader.submission_seconds = 1800
+
+# What one submission may hold (see utils/autograde/limits.py); these are the defaults. Checked before anything of
+# the submission is read whole: too many files and folders, or a notebook too large or of too many cells, and the
+# submission scores zero with the reason; another file past the byte budget is left out unread, with a note.
+c.SubmissionLimits.max_entries = 1000
+c.SubmissionLimits.max_bytes = 100 * 2**20
+c.SubmissionLimits.max_notebook_bytes = 16 * 2**20
+c.SubmissionLimits.max_cells = 2000
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, SanitizeNotebook, CSSHTMLHeaderPreprocessor]

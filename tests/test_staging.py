@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from idnn.autograde.runner import Outcome, _stage, _timestamp
+from idnn.autograde.limits import SubmissionLimits
+from idnn.autograde.preflight import _read_timestamp
+from idnn.autograde.runner import Outcome, _stage
 from idnn.autograde.sandbox import UidLease
 from idnn.autograde.staging import fingerprint, read_small_text, shown, stage
 
@@ -68,7 +70,7 @@ def test_a_linked_submission_folder_is_a_failure_with_a_reason(submission, tmp_p
     linked.parent.mkdir()
     linked.symlink_to(submission)
     outcome = Outcome("hw", "other", "x")
-    problem = _stage(linked, tmp_path / "staged", outcome)
+    _, problem = _stage(linked, tmp_path / "staged", SubmissionLimits(), outcome)
     assert problem and "not a link" in problem
     assert not (tmp_path / "staged").exists()
 
@@ -89,17 +91,24 @@ def test_fingerprint_streams_files_and_takes_any_name(submission):
 
 
 def test_a_timestamp_is_never_read_through_a_link_and_never_raises(submission, tmp_path):
+    def timestamp():
+        notes = []
+        return _read_timestamp(submission / "timestamp.txt", notes), notes
+
     (submission / "timestamp.txt").symlink_to(tmp_path / "secret.txt")
     assert read_small_text(submission / "timestamp.txt") is None
-    assert _timestamp(submission) is None
+    assert timestamp() == (None, [])
     (submission / "timestamp.txt").unlink()
-    for text in ("9" * 400, "\x00\xff", "", "2026-13-45 99:99:99"):
+    for text in ("9" * 400, "\x00\xff", "2026-13-45 99:99:99", "99999999999-01-01 00:00:00", "0001-01-01 00:00:00",
+                 "2026-01-01 10:00:00 " + "X" * 300, "2026-01-01 10:00:00 +99999999999", "\x1b[2J2026"):
         (submission / "timestamp.txt").write_text(text, errors="surrogateescape")
-        assert _timestamp(submission) is None, text
-    (submission / "timestamp.txt").write_text("2026-01-01 10:00:00 " + "X" * 300)  # a 300-character time zone
-    _timestamp(submission)  # whatever it makes of it, it does not raise
+        value, notes = timestamp()
+        assert value is None, text
+        assert len(notes) == 1 and "graded as having no timestamp" in notes[0] and "\x1b" not in notes[0], text
+        assert not (submission / "timestamp.txt").exists(), "the staged copy is removed, so nbgrader never reads it"
     (submission / "timestamp.txt").write_text("2026-12-01 10:00:00 UTC")
-    assert _timestamp(submission).year == 2026
+    value, notes = timestamp()
+    assert value.year == 2026 and notes == []
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="uid leases are taken only when grading as root")

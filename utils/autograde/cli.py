@@ -37,15 +37,15 @@ class Progress:
         self.done += 1
         elapsed = time.perf_counter() - self.started
         eta = elapsed / self.done * (self.total - self.done)
-        status = "FAILED: " + outcome.failure if outcome.failure else f"{outcome.total:g}"
+        status = "FAILED: " + shown(outcome.failure) if outcome.failure else f"{outcome.total:g}"
         if self.tty:
             width = 30
             filled = int(width * self.done / max(self.total, 1))
             line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                    f"elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.student}: {status}"[:150])
+                    f"elapsed {_clock(elapsed)} ETA {_clock(eta)}  {shown(outcome.student)}: {status}"[:150])
             print(line.ljust(150), end="", file=self.stream, flush=True)
         else:
-            print(f"  [{self.done}/{self.total}] {outcome.assignment}/{outcome.student}: {status} "
+            print(f"  [{self.done}/{self.total}] {outcome.assignment}/{shown(outcome.student)}: {status} "
                   f"({outcome.seconds:.1f} s, ETA {_clock(eta)})", file=self.stream, flush=True)
 
     def finish(self, interrupted: bool) -> None:
@@ -73,19 +73,6 @@ def notebooks_of(course: Path, assignment: str) -> list[str]:
 
     with Gradebook(gradebook_url(course)) as gb:
         return [nb.name for nb in gb.find_assignment(assignment).notebooks]
-
-
-def generate_feedback(course: Path, assignment: str) -> bool:
-    from nbgrader.converters import GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
-
-    config = load_config(course)
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = assignment
-    converter = GenerateFeedback(coursedir=coursedir, config=config)
-    converter.force = True
-    return capture_log(converter)["success"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: grading WITHOUT a sandbox: {why}; student code runs with your permissions.", file=sys.stderr)
     assignments = args.assignment or assignments_in_gradebook(course)
     summary = run(course, assignments, jobs=args.jobs, force=args.force, config_overrides=overrides,
-                  progress=Progress(jobs=args.jobs))
+                  progress=Progress(jobs=args.jobs), feedback=not args.no_feedback)
     if summary.interrupted:
         return 130
 
@@ -131,23 +118,23 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(report.table())
         for student, reason in report.failures():
-            print(f"  note: {student}: {reason}")
+            print(f"  note: {shown(student)}: {shown(reason)}")
         report.write_csv(report_dir / f"{assignment}-grades.csv")
         report.write_html(report_dir / f"{assignment}.html")
-        if not args.no_feedback:
-            if not generate_feedback(course, assignment):
-                print(f"warning: feedback for {assignment} could not be generated", file=sys.stderr)
+        if not args.no_feedback:  # the workers wrote the graded submissions' pages; these say why one failed
             write_failure_feedback(course, report, notebooks_of(course, assignment))
     graded = len(summary.outcomes)
     rate = graded / summary.seconds * 60 if summary.seconds else 0.0
     print(f"\nGraded {graded} submissions in {summary.seconds:.1f} s ({rate:.1f} per minute); "
           f"{summary.skipped} unchanged and skipped. Reports in {report_dir}"
           + ("" if args.no_feedback else f", feedback in {course / 'feedback'}") + ".")
+    if summary.failed:
+        print(f"{len(summary.failed)} of them could not be graded normally and scored zero; the notes above say why.")
     if summary.not_graded:
-        print(f"\n{len(summary.not_graded)} submissions could NOT be graded because of the grading machine (nothing "
-              f"was recorded for them; rerun the same command to grade them):", file=sys.stderr)
+        print(f"\n{len(summary.not_graded)} submissions could NOT be graded (nothing was recorded for them; once the "
+              f"reason is dealt with, rerun the same command to grade them):", file=sys.stderr)
         for outcome in summary.not_graded:
-            print(f"  {outcome.assignment}/{shown(outcome.student)}: {outcome.failure}", file=sys.stderr)
+            print(f"  {outcome.assignment}/{shown(outcome.student)}: {shown(outcome.failure or '')}", file=sys.stderr)
         return 1
     return 0
 

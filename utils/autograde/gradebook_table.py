@@ -7,6 +7,8 @@ import argparse
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from .staging import shown
+
 
 def cell_scores(db_url: str, assignment: str) -> dict[str, dict[str, float | None]]:
     """{student: {test cell grade_id: auto score}} for every submission of `assignment`."""
@@ -33,14 +35,14 @@ def max_scores(db_url: str, assignment: str) -> dict[str, float]:
 def format_table(assignment: str, scores: dict, maxima: dict[str, float]) -> str:
     cells = sorted(maxima)
     short = [c.removeprefix("test_") for c in cells]
-    width = max([len("student")] + [len(s) for s in scores]) + 2
+    width = max([len("student")] + [len(shown(s)) for s in scores]) + 2
     lines = [f"Assignment {assignment}: {len(scores)} submissions, {sum(maxima.values()):g} points",
              "student".ljust(width) + "".join(f"{s:>{max(len(s), 5) + 2}}" for s in short) + "   total"]
     for student in sorted(scores):
         row = scores[student]
         values = "".join(f"{_fmt(row.get(c)):>{max(len(s), 5) + 2}}" for c, s in zip(cells, short))
         total = sum(v or 0 for v in row.values())
-        lines.append(student.ljust(width) + values + f"   {total:g}/{sum(maxima.values()):g}")
+        lines.append(shown(student).ljust(width) + values + f"   {total:g}/{sum(maxima.values()):g}")
     return "\n".join(lines)
 
 

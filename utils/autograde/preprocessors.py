@@ -38,6 +38,7 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
 from .reference import ReferenceProblem, hidden_segments, is_test_cell, reference_probes
 from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager
+from .limits import SubmissionLimits
 from .staging import stage
 from .results import reclaim_results_dir
 from .scrub import Scrubber, helper_package_text
@@ -93,7 +94,8 @@ class RefuseLinks(NbGraderPreprocessor):
         autograded = Path(coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"]))
         staged = Path(tempfile.mkdtemp(prefix="idnn-links-"))
         try:
-            notes = stage(submitted, staged, skip=lambda path: True)  # reads nothing: only what would be refused
+            # reads nothing: only what would be refused (too many entries stop the notebook here)
+            notes = stage(submitted, staged, skip=lambda path: True, limits=SubmissionLimits(parent=self))
         finally:
             shutil.rmtree(staged, ignore_errors=True)
         for refusal in notes:
@@ -186,7 +188,8 @@ class ProbedExecute(Execute):
             (run_dir / "submission").mkdir()
             notes = []
         else:
-            notes = stage(notebook_dir, run_dir / "submission", skip=lambda path: path.suffix == ".ipynb")
+            notes = stage(notebook_dir, run_dir / "submission", skip=lambda path: path.suffix == ".ipynb",
+                          limits=SubmissionLimits(parent=self))
         for refusal in notes:
             self.log.warning("%s", refusal)
         self._workdir, self._socket_dir = run_dir / "submission", run_dir / "sockets"

@@ -15,6 +15,7 @@ the others are graded as usual.
 """
 
 import ctypes
+import datetime as dt
 import json
 import multiprocessing
 import os
@@ -31,14 +32,18 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from traitlets import Integer
+from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
 from .course import gradebook_url, load_config
+from .limits import SubmissionLimits, SubmissionTooLarge
+from .preflight import preflight, source_cells_of
 from .sandbox import Sandbox, reap_orphans
-from .staging import fingerprint, read_small_text, stage
+from .staging import fingerprint, shown, stage
 
 JOURNAL = ".journal.jsonl"
+#: A reason or a note is cut to this many characters, and a submission keeps at most MAX_NOTES notes.
+MAX_REASON, MAX_NOTES = 600, 20
 
 # nbgrader's add_submission trips SQLAlchemy 2's autoflush warning; harmless, and stock nbgrader hides it too.
 warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
@@ -54,6 +59,9 @@ class Grader(LoggingConfigurable):
                                   "submission it was grading, not its classmates'.").tag(config=True)
     attempts = Integer(2, help="How many times a submission is tried when its worker crashed or its kernel "
                        "never started, before it is reported as not graded.").tag(config=True)
+    submission_seconds = Float(1800, help="Wall-clock seconds a worker may spend on one submission (staging, "
+                               "the checks before nbgrader, nbgrader, feedback); past it the worker is stopped and "
+                               "the submission scores zero with the reason.").tag(config=True)
 
 
 @dataclass
@@ -72,10 +80,27 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # what was noticed and worked around
     hidden_failures: dict[str, list[str]] = field(default_factory=dict)  # grade_id -> problems
     infrastructure: bool = False  # the failure is the grading machine's (a kernel that never started): retry
+    timestamp: str | None = None  # timestamp.txt, checked in the worker (ISO format, UTC)
+
+    def bounded(self) -> "Outcome":
+        """This outcome with its text cut to size: it comes from a submission and goes to the journal and reports."""
+        if self.failure:
+            self.failure = _cut(self.failure, MAX_REASON)
+            self.notes = [note for note in self.notes if _cut(note, MAX_REASON) != self.failure]  # said once
+        if len(self.notes) > MAX_NOTES:
+            self.notes = self.notes[:MAX_NOTES] + [f"... and {len(self.notes) - MAX_NOTES} more notes"]
+        self.notes = [_cut(note, MAX_REASON) for note in self.notes]
+        self.hidden_failures = {_cut(cell, 100): [_cut(p, MAX_REASON) for p in problems[:5]]
+                                for cell, problems in list(self.hidden_failures.items())[:50]}
+        return self
 
     @property
     def total(self) -> float:
         return float(sum(self.scores.values()))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 # -- what to grade -----------------------------------------------------------------------------
@@ -136,8 +161,13 @@ def _init_worker(counter, course: str, snapshot: str, memory_bytes: int) -> None
     _worker.update(course=Path(course), scratch=scratch, db_url=f"sqlite:///{private}")
 
 
-def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides: dict) -> Outcome:
-    """Grade one submission in this worker with nbgrader's Autograde; never raises for a bad submission."""
+def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides: dict,
+              feedback: bool = False) -> Outcome:
+    """Grade one submission in this worker with nbgrader's Autograde; never raises for a bad submission.
+
+    Every step that reads the submission runs here, under the worker's memory limit: staging within the
+    submission limits, the checks and repairs before nbgrader (preflight.py), nbgrader, and the feedback page.
+    """
     from .preprocessors import kernel_start_failures
 
     course, scratch = _worker["course"], _worker["scratch"]
@@ -148,14 +178,22 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
     staged = staged_root / student / assignment
     kernel_start_failures.clear()
     try:
+        config = load_config(course, config_overrides)
+        limits = SubmissionLimits(config=config)
         with Gradebook(_worker["db_url"]) as gb:
             source_notebooks = gb.find_assignment(assignment).notebooks
-            notebooks = [nb.name for nb in source_notebooks]
             outcome.max_scores = {cell.name: cell.max_score for nb in source_notebooks for cell in nb.grade_cells}
-        problem = _stage(course / "submitted" / student / assignment, staged, outcome)
-        problem = problem or _prepare(staged, notebooks, outcome)
+            source_cells = source_cells_of(gb, assignment)
+        refusals, problem = _stage(course / "submitted" / student / assignment, staged, limits, outcome)
         if problem is None:
-            _run_nbgrader(course, staged_root, assignment, student, config_overrides, outcome)
+            checked = preflight(staged, source_cells, refusals, limits)
+            outcome.notes += checked.notes
+            outcome.timestamp = checked.timestamp.isoformat() if checked.timestamp else None
+            problem = checked.failure
+        if problem is None:
+            _run_nbgrader(config, staged_root, assignment, student, outcome)
+        if problem is None and outcome.failure is None and feedback and not kernel_start_failures:
+            _write_feedback(config, assignment, student, outcome)
     except Exception as error:  # a grader bug or an unforeseen input: record it, keep grading the class
         outcome.failure = f"the grader failed on this submission: {type(error).__name__}: {error}"
     else:
@@ -167,59 +205,32 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
         outcome.scores = {name: 0.0 for name in outcome.max_scores}
         outcome.manual = {name: False for name in outcome.max_scores}
     outcome.seconds = time.perf_counter() - start
-    return outcome
+    return outcome.bounded()
 
 
-def _stage(submitted: Path, staged: Path, outcome: Outcome) -> str | None:
-    """Copy the submission's regular files and folders into `staged` (staging.py); note what was refused."""
+def _stage(submitted: Path, staged: Path, limits: SubmissionLimits, outcome: Outcome):
+    """Copy the submission's regular files and folders into `staged` (staging.py) within the limits.
+
+    Returns (what was refused, a failure or None); the refusals also become notes.
+    """
     try:
-        refusals = stage(submitted, staged)
+        refusals = stage(submitted, staged, limits=limits)
+    except SubmissionTooLarge as error:
+        return [], str(error)
     except OSError as error:
-        return (f"the submission folder could not be read ({type(error).__name__}: {error.strerror}); it must be "
-                f"a folder of regular files, not a link")
+        return [], (f"the submission folder could not be read ({type(error).__name__}: {error.strerror}); it must "
+                    f"be a folder of regular files, not a link")
     outcome.notes += [str(refusal) for refusal in refusals]
-    return None
+    return refusals, None
 
 
-def _prepare(staged: Path, notebooks: list[str], outcome: Outcome) -> str | None:
-    """Check the staged submission before nbgrader sees it; fix what can be fixed; return a failure or None."""
-    present = {p.stem: p for p in staged.glob("*.ipynb")}
-    for name in notebooks:
-        if name in present:
-            continue
-        strays = [p for stem, p in present.items() if stem not in notebooks]
-        if len(strays) == 1:
-            strays[0].rename(staged / f"{name}.ipynb")
-            outcome.notes.append(f"graded {strays[0].name} as {name}.ipynb (the notebook was renamed)")
-            present = {p.stem: p for p in staged.glob("*.ipynb")}
-        else:
-            found = ", ".join(sorted(p.name for p in present.values())) or "no notebook at all"
-            return f"{name}.ipynb is missing (found {found}); submit the notebook under its original name"
-    for name in notebooks:
-        path = staged / f"{name}.ipynb"
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception as error:
-            return f"{name}.ipynb is not a readable notebook ({type(error).__name__}: {str(error)[:200]})"
-        ids = [cell.get("id") for cell in nb.cells if cell.get("id")]
-        if len(ids) != len(set(ids)):
-            # nbgrader refuses duplicate cell ids; new ids lose nothing (grade ids live in the metadata)
-            for index, cell in enumerate(nb.cells):
-                cell["id"] = f"cell-{index}"
-            nbformat.write(nb, path)
-            outcome.notes.append(f"{name}.ipynb had duplicate cell ids; they were renumbered")
-    return None
-
-
-def _run_nbgrader(course: Path, staged_root: Path, assignment: str, student: str, overrides: dict,
-                  outcome: Outcome) -> None:
+def _run_nbgrader(config, staged_root: Path, assignment: str, student: str, outcome: Outcome) -> None:
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
-    config = load_config(course, overrides)
-    config.CourseDirectory.db_url = _worker["db_url"]
-    config.CourseDirectory.submitted_directory = str(staged_root)
+    course = Path(config.CourseDirectory.root)
+    config = _worker_config(config, submitted=staged_root)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id = assignment, student
     converter = Autograde(coursedir=coursedir, config=config)
@@ -251,12 +262,41 @@ def _run_nbgrader(course: Path, staged_root: Path, assignment: str, student: str
                     info["kernel_errors"][:2])
 
 
+def _worker_config(config, submitted: Path | None = None):
+    """The course configuration pointed at this worker's private gradebook (and staged submissions)."""
+    config = config.copy()
+    config.CourseDirectory.db_url = _worker["db_url"]
+    if submitted is not None:
+        config.CourseDirectory.submitted_directory = str(submitted)
+    return config
+
+
+def _write_feedback(config, assignment: str, student: str, outcome: Outcome) -> None:
+    """The student's feedback page, from the autograded notebook and this worker's gradebook (nbgrader's
+    GenerateFeedback, configured by nbgrader_config.py: hidden checks removed, outputs sanitised)."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    config = _worker_config(config)
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id, coursedir.student_id = assignment, student
+    converter = GenerateFeedback(coursedir=coursedir, config=config)
+    converter.force = True
+    result = capture_log(converter)
+    if not result["success"]:
+        reason = (result.get("error") or result.get("log") or "nbgrader failed").strip().splitlines()[-1]
+        outcome.notes.append(f"the feedback page could not be generated: {reason}")
+
+
 # -- the writer side ----------------------------------------------------------------------------
 
 def commit(course: Path, db_url: str, outcome: Outcome) -> None:
-    """Write one outcome into the gradebook, then record it in the journal."""
-    folder = course / "submitted" / outcome.student / outcome.assignment
-    timestamp = _timestamp(folder)
+    """Write one outcome into the gradebook, then record it in the journal.
+
+    The timestamp is the one the worker checked (preflight.py); the student's file is not read again here.
+    """
+    timestamp = dt.datetime.fromisoformat(outcome.timestamp) if outcome.timestamp else None
     with Gradebook(db_url) as gb:
         gb.update_or_create_student(outcome.student)
         submission = gb.update_or_create_submission(outcome.assignment, outcome.student, timestamp=timestamp)
@@ -269,17 +309,25 @@ def commit(course: Path, db_url: str, outcome: Outcome) -> None:
     _append_journal(course, outcome)
 
 
-def _timestamp(folder: Path):
-    """The submission's timestamp.txt as a UTC datetime, or None when it is absent, a link or unreadable."""
-    from nbgrader.utils import parse_utc
+def commit_or_explain(course: Path, db_url: str, outcome: Outcome) -> str | None:
+    """commit(), and if that fails, commit the submission as failed (zero, with the reason) instead.
 
-    text = read_small_text(folder / "timestamp.txt", limit=200)  # never follows a link
-    if not text or not text.strip():
-        return None
+    Returns None when something was recorded, or why nothing could be (the run goes on either way).
+    """
     try:
-        return parse_utc(text.strip())
-    except Exception:  # noqa: BLE001 - the student wrote this file: any parse failure means no timestamp
+        commit(course, db_url, outcome)
         return None
+    except Exception as error:  # noqa: BLE001 - one submission's values must not stop the class
+        reason = f"its grades could not be recorded ({type(error).__name__}: {error})"
+    failed = Outcome(outcome.assignment, outcome.student, outcome.fingerprint, max_scores=outcome.max_scores,
+                     failure=reason, notes=outcome.notes, seconds=outcome.seconds).bounded()
+    failed.scores = {name: 0.0 for name in outcome.max_scores}
+    outcome.failure, outcome.scores = failed.failure, failed.scores
+    try:
+        commit(course, db_url, failed)
+        return None
+    except Exception as error:  # noqa: BLE001
+        return f"{reason}; recording it as failed failed too ({type(error).__name__}: {error})"
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -290,49 +338,75 @@ class RunSummary:
     skipped: int
     interrupted: bool
     seconds: float
-    not_graded: list[Outcome] = field(default_factory=list)  # the machine failed them: not recorded, rerun
+    not_graded: list[Outcome] = field(default_factory=list)  # nothing recorded (the reason in .failure): rerun
+
+    @property
+    def failed(self) -> list[Outcome]:
+        """Recorded, but as a failure: zero with a reason (a broken submission)."""
+        return [outcome for outcome in self.outcomes if outcome.failure]
 
 
 def run(course: Path, assignments: list[str], jobs: int | None = None, force: bool = False,
-        config_overrides: dict | None = None, progress=None) -> RunSummary:
-    """Grade every new or changed submission of `assignments`; see the module docstring."""
+        config_overrides: dict | None = None, progress=None, feedback: bool = False) -> RunSummary:
+    """Grade every new or changed submission of `assignments`; see the module docstring.
+
+    With `feedback`, each worker also writes the feedback page of each submission it graded.
+    """
     course = course.resolve()
     db_url = gradebook_url(course)
     _check_assignments(db_url, assignments)
-    settings = Grader(config=load_config(course, config_overrides))
+    config = load_config(course, config_overrides)
+    settings, limits = Grader(config=config), SubmissionLimits(config=config)
     journal = {} if force else read_journal(course)
-    todo, skipped = [], 0
+    summary = RunSummary([], 0, False, 0.0)
+    todo = []
     for assignment in assignments:
         for student, folder in submissions(course, assignment):
-            try:
-                digest = fingerprint(folder)
-            except OSError as error:  # e.g. the folder is a link: staging refuses it and says so
-                digest = f"unreadable: {type(error).__name__}"
+            problem = student_id_problem(student)
+            if problem:  # cannot even be named in the gradebook: listed as not graded, and the run goes on
+                summary.not_graded.append(Outcome(assignment, shown(student), "", failure=problem))
+                continue
+            digest = _fingerprint(folder, limits)
             if journal.get((assignment, student), {}).get("fingerprint") == digest:
-                skipped += 1
+                summary.skipped += 1
             else:
                 todo.append((assignment, student, digest))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     start = time.perf_counter()
-    summary = RunSummary([], skipped, False, 0.0)
     if progress:
-        progress.start(len(todo), skipped)
+        progress.start(len(todo), summary.skipped)
     with tempfile.TemporaryDirectory(prefix="idnn-grading-") as scratch:
         snapshot = Path(scratch) / "gradebook-snapshot.db"
         shutil.copy(course / "gradebook.db", snapshot)
         pool = _Pool(jobs, (str(course), str(snapshot), settings.worker_memory_bytes))
         try:
-            _grade_all(course, db_url, pool, todo, config_overrides or {}, settings.attempts, summary, progress)
+            _grade_all(course, db_url, pool, todo, (config_overrides or {}, feedback), settings, summary, progress)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
             pool.shutdown()
-            sandbox = Sandbox(config=load_config(course, config_overrides))
+            sandbox = Sandbox(config=config)
             reap_orphans(sandbox.uid, sandbox.uids)  # a sandbox whose worker died as it started (see UidLease)
     if progress:
         progress.finish(summary.interrupted)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def student_id_problem(student: str) -> str | None:
+    """Why a folder name under submitted/ cannot be a student id in the gradebook, or None."""
+    if student != shown(student) or len(student) > 128 or student.startswith("."):
+        return (f"the folder submitted/{shown(student)[:200]} is not a usable student id (it must be printable "
+                f"UTF-8 text of at most 128 characters, not starting with a dot): rename the folder")
+    return None
+
+
+def _fingerprint(folder: Path, limits: SubmissionLimits) -> str:
+    """The submission's fingerprint, or a stand-in naming why it could not be taken (staging will say more)."""
+    try:
+        return fingerprint(folder, limits)
+    except Exception as error:  # noqa: BLE001 - a link for a folder, too many entries, an unreadable file...
+        return f"unreadable: {type(error).__name__}: {str(error)[:200]}"
 
 
 class _Pool:
@@ -355,6 +429,11 @@ class _Pool:
         if executor is not None:
             executor.shutdown(wait=wait, cancel_futures=True)
 
+    def kill(self, size: int) -> None:
+        """Stop the workers of one executor now (their futures fail with BrokenProcessPool)."""
+        if size in self.executors:
+            _stop_workers(self.executors[size])
+
     def shutdown(self, kill: bool = False) -> None:
         for size in list(self.executors):
             if kill:
@@ -362,20 +441,54 @@ class _Pool:
             self.discard(size, wait=not kill)
 
 
-def _grade_all(course, db_url, pool: _Pool, todo, overrides, attempts_allowed, summary, progress) -> None:
+def _grade_all(course, db_url, pool: _Pool, todo, task_args, settings: Grader, summary, progress) -> None:
     """Grade `todo`, at most pool.size at a time, committing each outcome as it arrives.
 
     When a worker dies (killed, out of memory) every submission in flight fails with BrokenProcessPool,
     and nobody can tell which one killed it. Those submissions become suspects and are graded again one
     at a time, alone in a pool of one worker: a suspect that crashes that pool too is the culprit, and
-    only it is recorded as failed. A kernel that never started is the machine's fault: tried again, and
-    if it still fails, reported as not graded (neither recorded as a zero nor journaled, so a rerun
-    grades it).
+    only it is recorded as failed. A submission still in a worker after settings.submission_seconds is
+    stopped with its worker (its classmates in flight become suspects) and recorded as failed. A kernel
+    that never started is the machine's fault: tried again, and if it still fails, reported as not graded
+    (neither recorded as a zero nor journaled, so a rerun grades it).
     """
     queue = list(todo)
     suspects: list[tuple[str, str, str]] = []
     attempts: dict[tuple[str, str], int] = {}
-    in_flight: dict = {}
+    in_flight: dict = {}  # future -> (item, when it was handed to a worker)
+    overdue: set[tuple[str, str, str]] = set()
+
+    def settle(item, outcome: Outcome) -> None:
+        """Record an outcome (or retry a machine failure, or list it as not graded)."""
+        if outcome.infrastructure:
+            attempts[item[:2]] = attempts.get(item[:2], 0) + 1
+            if attempts[item[:2]] < settings.attempts:
+                queue.append(item)
+                return
+            summary.not_graded.append(outcome)
+        else:
+            problem = commit_or_explain(course, db_url, outcome)
+            if problem:
+                outcome.failure = problem
+                summary.not_graded.append(outcome)
+            else:
+                summary.outcomes.append(outcome)
+        if progress:
+            progress.advance(outcome)
+
+    def lost(item, alone: bool) -> None:
+        """A submission whose worker died: over time, the culprit, or (with classmates in flight) a suspect."""
+        if item in overdue:
+            settle(item, Outcome(*item, failure=(
+                f"grading this submission took longer than {settings.submission_seconds:g} s, the most one "
+                f"submission may take (c.Grader.submission_seconds): it was stopped")))
+        elif alone:
+            settle(item, Outcome(*item, failure=(
+                "the grading worker crashed while grading this submission alone (it ran out of memory or was "
+                "killed): nothing of it could be graded")))
+        else:
+            suspects.append(item)  # maybe it, maybe a classmate in flight: find out alone
+
     try:
         while queue or suspects or in_flight:
             alone = bool(suspects) and not in_flight
@@ -385,39 +498,33 @@ def _grade_all(course, db_url, pool: _Pool, todo, overrides, attempts_allowed, s
             executor = pool.get(size)
             while (suspects if alone else queue) and len(in_flight) < size:
                 item = (suspects if alone else queue).pop(0)
-                in_flight[executor.submit(grade_one, *item, overrides)] = item
+                in_flight[executor.submit(grade_one, *item, *task_args)] = (item, time.monotonic())
             if not in_flight:
                 continue
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            deadline = min(started for _, started in in_flight.values()) + settings.submission_seconds
+            done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()) + 0.1,
+                           return_when=FIRST_COMPLETED)
+            if not done:  # someone is over time: stop the workers; every future in flight then fails as broken
+                now = time.monotonic()
+                overdue |= {item for item, started in in_flight.values()
+                            if now - started >= settings.submission_seconds}
+                pool.kill(size)
+                done, _ = wait(in_flight)
             broken = False
             for future in done:
-                assignment, student, digest = item = in_flight.pop(future)
-                key = (assignment, student)
+                item, _ = in_flight.pop(future)
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
                     broken = True
-                    if not alone:
-                        suspects.append(item)  # maybe it, maybe a classmate in flight: find out alone
-                        continue
-                    outcome = Outcome(assignment, student, digest, failure=(
-                        "the grading worker crashed while grading this submission alone (it ran out of memory "
-                        "or was killed): nothing of it could be graded"))
-                if outcome.infrastructure:
-                    attempts[key] = attempts.get(key, 0) + 1
-                    if attempts[key] < attempts_allowed:
-                        queue.append(item)
-                        continue
-                    summary.not_graded.append(outcome)
-                else:
-                    commit(course, db_url, outcome)
-                    summary.outcomes.append(outcome)
-                if progress:
-                    progress.advance(outcome)
+                    lost(item, alone)
+                    continue
+                settle(item, outcome)
             if broken:
-                # The other futures of a broken pool fail the same way: collect them as suspects too.
+                # The other futures of a broken pool fail the same way.
                 for future in list(in_flight):
-                    suspects.append(in_flight.pop(future))
+                    item, _ = in_flight.pop(future)
+                    lost(item, alone)
                 pool.discard(size)
     except KeyboardInterrupt:
         for future in in_flight:

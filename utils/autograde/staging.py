@@ -13,16 +13,21 @@ the way an untrusted archive is unpacked:
 - a regular file with more than one hard link is copied only when all its links are inside this
   submission (otherwise it is, or may be, someone else's file);
 - nothing is ever resolved by name after it was checked, so swapping a file for a link while we
-  copy changes nothing.
+  copy changes nothing;
+- with the course's limits (limits.py), entries are counted while they are listed and sizes known
+  before a byte is read: too many entries stop the submission, a file too large is left out unread.
 
 The notes say what was refused; the rest of the submission is graded as usual.
 """
 
+import errno
 import hashlib
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from .limits import SubmissionLimits, SubmissionTooLarge, size
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _CHUNK = 1 << 20
@@ -56,24 +61,43 @@ def shown(name: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
-def walk(folder: Path):
+def walk(folder: Path, max_entries: int | None = None):
     """Yield (relative path, stat result, open descriptor or None) for every entry under `folder`.
 
     Only regular files come with a descriptor (opened without following links; the caller closes it).
     Folders are entered by descriptor, never by name. Entries of other kinds are yielded with None.
+    With `max_entries`, a tree of more entries raises SubmissionTooLarge as soon as the count goes past
+    it, while names are still being listed (a folder of a million names is never read whole).
     """
     root = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    yield from _walk_fd(root, Path())
+    yield from _walk_fd(root, Path(), _EntryBudget(max_entries))
 
 
-def _walk_fd(dir_fd: int, relative: Path):
+class _EntryBudget:
+    """Counts the entries listed so far against a limit (None: no limit)."""
+
+    def __init__(self, limit: int | None):
+        self.limit, self.seen = limit, 0
+
+    def take(self) -> None:
+        self.seen += 1
+        if self.limit is not None and self.seen > self.limit:
+            raise SubmissionTooLarge(f"the submission holds more than {self.limit} files and folders, the most a "
+                                     f"submission may have: submit only the notebooks and the files they need")
+
+
+def _walk_fd(dir_fd: int, relative: Path, budget: _EntryBudget):
     try:
-        names = sorted(os.listdir(dir_fd))
-    except OSError:
+        names = []
+        with os.scandir(dir_fd) as entries:
+            for entry in entries:
+                budget.take()
+                names.append(entry.name)
+    except BaseException:
         os.close(dir_fd)
         raise
     try:
-        for name in names:
+        for name in sorted(names):
             path = relative / name
             try:
                 info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -93,29 +117,60 @@ def _walk_fd(dir_fd: int, relative: Path):
                 yield path, opened, None
             elif stat.S_ISDIR(opened.st_mode):
                 yield path, opened, None
-                yield from _walk_fd(fd, path)
+                yield from _walk_fd(fd, path, budget)
             else:
                 yield path, opened, fd
     finally:
         os.close(dir_fd)
 
 
-def stage(submission: Path, dest: Path, skip=None) -> list[Refusal]:
+def is_notebook(relative: Path) -> bool:
+    """A notebook at the top of the submission (where the assignment's notebooks are)."""
+    return relative.suffix == ".ipynb" and relative.parent == Path()
+
+
+class _ByteBudget:
+    """Decides which regular files fit the limits: each notebook on its own, the other files together."""
+
+    def __init__(self, limits: SubmissionLimits | None):
+        self.limits, self.left = limits, limits.max_bytes if limits is not None else None
+
+    def refusal(self, relative: Path, nbytes: int) -> str | None:
+        """Why a file of `nbytes` is left out, or None (and then it is counted)."""
+        if self.limits is None:
+            return None
+        if is_notebook(relative):
+            if nbytes > self.limits.max_notebook_bytes:
+                return (f"it is {size(nbytes)}, and a notebook may have at most {size(self.limits.max_notebook_bytes)}"
+                        f" (clear its outputs, Kernel > Restart Kernel and Clear Outputs, and submit it again)")
+            return None
+        if nbytes > self.left:
+            return (f"it is {size(nbytes)}, more than is left of the {size(self.limits.max_bytes)} that a "
+                    f"submission's files other than its notebooks may have together")
+        self.left -= nbytes
+        return None
+
+
+def stage(submission: Path, dest: Path, skip=None, limits: SubmissionLimits | None = None) -> list[Refusal]:
     """Copy the regular files and folders of `submission` into `dest` (created); return what was refused.
 
-    skip(relative_path) -> True leaves a regular file out without a note (e.g. notebooks).
+    skip(relative_path) -> True leaves a regular file out without a note (e.g. notebooks). With `limits`,
+    a submission of too many entries raises SubmissionTooLarge before anything is copied, and a file too
+    large for what is left of the budget is refused unread (its size is known before it is opened to read).
     """
     # First count the names each multiply linked file has here, reading nothing: a file with more
     # links than that is (or may be) somebody else's, and is never read.
+    max_entries = limits.max_entries if limits is not None else None
     names_here: dict[tuple[int, int], int] = {}
-    for _, info, fd in walk(submission):
+    for _, info, fd in walk(submission, max_entries):
         if fd is not None:
             os.close(fd)
             if info.st_nlink > 1:
                 names_here[(info.st_dev, info.st_ino)] = names_here.get((info.st_dev, info.st_ino), 0) + 1
     dest.mkdir(parents=True, exist_ok=True)
     notes: list[Refusal] = []
-    for relative, info, fd in walk(submission):
+    budget = _ByteBudget(limits)
+    for relative, info, fd in walk(submission, max_entries):
         target = dest / relative
         if fd is None:
             if stat.S_ISDIR(info.st_mode):
@@ -131,32 +186,53 @@ def stage(submission: Path, dest: Path, skip=None) -> list[Refusal]:
         if skip is not None and skip(relative):
             os.close(fd)
             continue
+        too_large = budget.refusal(relative, info.st_size)
+        if too_large:
+            os.close(fd)
+            notes.append(Refusal(relative, too_large))
+            continue
         try:
-            with os.fdopen(fd, "rb") as source, open(target, "xb") as copy:
-                while chunk := source.read(_CHUNK):
-                    copy.write(chunk)
+            _copy(fd, target, info.st_size)
         except OSError as error:
             target.unlink(missing_ok=True)
             notes.append(Refusal(relative, f"it could not be read ({type(error).__name__})"))
     return notes
 
 
-def fingerprint(folder: Path) -> str:
+def _copy(fd: int, target: Path, nbytes: int) -> None:
+    """Copy the `nbytes` an open file had when it was checked; one that grew since is refused (OSError)."""
+    with os.fdopen(fd, "rb") as source, open(target, "xb") as copy:
+        left = nbytes
+        while left > 0 and (chunk := source.read(min(_CHUNK, left))):
+            copy.write(chunk)
+            left -= len(chunk)
+        if source.read(1):
+            raise OSError(errno.EFBIG, "the file grew while it was copied")
+
+
+def fingerprint(folder: Path, limits: SubmissionLimits | None = None) -> str:
     """sha256 over the names, kinds and bytes of every entry of a submission, read as `stage` reads it.
 
     Names are hashed as bytes (a name need not be valid UTF-8) and files streamed, never read whole;
-    a link contributes its kind only, never what it points to.
+    a link contributes its kind only, never what it points to. With `limits`, a file that staging would
+    leave out contributes its size and modification time instead of its bytes (nothing past the limits
+    is read), and a submission of too many entries raises SubmissionTooLarge.
     """
     digest = hashlib.sha256()
-    for relative, info, fd in walk(folder):
+    budget = _ByteBudget(limits)
+    for relative, info, fd in walk(folder, limits.max_entries if limits is not None else None):
         digest.update(os.fsencode(str(relative)) + b"\0")
         if fd is None:
             digest.update(b"dir\0" if stat.S_ISDIR(info.st_mode) else f"{_kind(info.st_mode)}\0".encode())
             continue
-        content = hashlib.sha256()
         with os.fdopen(fd, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
+            if budget.refusal(relative, info.st_size):
+                digest.update(f"unread {info.st_size} {info.st_mtime_ns}\0".encode())
+                continue
+            content, left = hashlib.sha256(), info.st_size  # never more than the size that was checked
+            while left > 0 and (chunk := handle.read(min(_CHUNK, left))):
                 content.update(chunk)
+                left -= len(chunk)
         digest.update(content.digest())
     return digest.hexdigest()
 
