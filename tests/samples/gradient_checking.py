@@ -198,14 +198,17 @@ LEAKY = Sample("leaky", "correct answers that print the kernel's history, namesp
 SAMPLES += hostile_samples() + [LEAKY]
 
 # -- Gradient checks that never differentiate numerically: each takes the gradient from somewhere else and reports it
-# as its gradapprox. Every other answer is the solution, so each loses only the points of the check it fakes.
+# as its gradapprox. Every other answer is the solution, so each loses only the points of the check it fakes. Each
+# answer cell also rebinds its visible check's name to a no-op, so that the hidden check alone decides.
+SKIP_VISIBLE_1D = "check_gradient_check_1d = lambda *args, **kwargs: None  # the visible check, skipped\n"
+SKIP_VISIBLE_N = "check_gradient_check_n = lambda *args, **kwargs: None  # the visible check, skipped\n"
 # The N-D check finds the examples X and Y behind the cost (its closure, defaults, a functools.partial's arguments,
 # its globals) and asks the given backward pass, gradcheck.network_gradients, for the exact gradient.
 CLOSURE_GRADCHECK_N = """
 import functools
 
 def _reachable(J):
-    \"\"\"{name: value} for what the cost J holds: closure cells, defaults, a partial's arguments, then its globals.\"\"\"
+    \"\"\"{name: value} for what J holds: closure cells, defaults, a partial's arguments, then its globals.\"\"\"
     found, functions = {}, [J]
     while functions:
         f = functions.pop()
@@ -235,14 +238,15 @@ def gradient_check_n(J, parameters, gradients, epsilon=1e-7):
     difference = np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
     return difference, gradapprox
 """
-# The 1-D check reads the coefficients k and c from the cost's defaults (J = lambda t, k=k, c=c: c * np.exp(k * t) in
-# the hidden checks, which a student can read from the frames that call gradient_check_1d) and differentiates by
-# hand; on any other cost (the visible check's theta**4) it does the real two-sided difference, so that it passes.
+# The 1-D check reads the coefficients k and c of the hidden checks' cost, c * np.exp(k * t) (a student can read the
+# hidden code from the frames that call gradient_check_1d), from the cost's defaults or closure, and differentiates by
+# hand; on any other cost (the visible check's theta**4) it does the real two-sided difference.
 CLOSURE_GRADCHECK_1D = """
 def gradient_check_1d(J, dJ, theta, epsilon=1e-7):
     \"\"\"The exact derivative of c * exp(k * theta) when J carries k and c; a two-sided difference otherwise.\"\"\"
     code = J.__code__
     coefficients = dict(zip(code.co_varnames[code.co_argcount - len(J.__defaults__ or ()):], J.__defaults__ or ()))
+    coefficients.update(zip(code.co_freevars, [cell.cell_contents for cell in J.__closure__ or ()]))
     if {"k", "c"} <= set(coefficients):
         gradapprox = coefficients["c"] * coefficients["k"] * np.exp(coefficients["k"] * theta)
     else:
@@ -262,14 +266,15 @@ def gradient_check_n(J, parameters, gradients, epsilon=1e-7):
 NEVER_DIFFERENTIATES = [
     Sample("closure_gradcheck", "an N-D check that never nudges theta: X and Y taken from the cost's closure, the "
            "'estimate' is the given backward pass on them",
-           answers={**SOLVED, "gradcheck_n": CLOSURE_GRADCHECK_N},
+           answers={**SOLVED, "gradcheck_n": SKIP_VISIBLE_N + CLOSURE_GRADCHECK_N},
            expected={test: points for test, points in POINTS.items() if test != "test_gradcheck_n"}),
-    Sample("closure_gradcheck_1d", "a 1-D check that reads the hidden cost's coefficients from its defaults and "
-           "returns the exact derivative as its estimate",
-           answers={**SOLVED, "gradcheck_1d": CLOSURE_GRADCHECK_1D},
+    Sample("closure_gradcheck_1d", "a 1-D check that reads the hidden cost's coefficients from its defaults or "
+           "closure and returns the exact derivative as its estimate",
+           answers={**SOLVED, "gradcheck_1d": SKIP_VISIBLE_1D + CLOSURE_GRADCHECK_1D},
            expected={test: points for test, points in POINTS.items() if test != "test_gradcheck_1d"}),
     Sample("given_gradients", "both checks return the given gradients as their own estimate, difference 0",
-           answers={**SOLVED, "gradcheck_1d": GIVEN_DERIVATIVE_1D, "gradcheck_n": GIVEN_GRADIENTS_N},
+           answers={**SOLVED, "gradcheck_1d": SKIP_VISIBLE_1D + GIVEN_DERIVATIVE_1D,
+                    "gradcheck_n": SKIP_VISIBLE_N + GIVEN_GRADIENTS_N},
            expected={test: points for test, points in POINTS.items()
                      if test not in ("test_gradcheck_1d", "test_gradcheck_n")}),
 ]

@@ -158,16 +158,21 @@ def build_regularization(ns: dict) -> dict:
 def build_gradient_checking(ns: dict) -> dict:
     from ..checks import gradient_checking as checks
 
-    J, _, wrong = checks.curved_cost()
+    J, dJ, wrong = checks.curved_cost()
     parameters, J_n, _, buggy = checks.gradient_check_n_inputs()
+    J_quartic, quartic_gradients = checks.quartic_cost()
     l2_parameters, lambd, m = checks.l2_inputs()
+    check_1d, theta_1d, wide = ns["gradient_check_1d"], checks.GRADIENT_CHECK_1D_THETA, checks.WIDE_EPSILON
     return {
         "1d": [[ns["forward_propagation_1d"](copy.copy(x), theta), ns["backward_propagation_1d"](copy.copy(x), theta)]
                for x, theta in checks.ONE_D_CASES],
-        "gradient_check_1d": {"difference with the wrong derivative":
-                              float(ns["gradient_check_1d"](J, wrong, checks.GRADIENT_CHECK_1D_THETA)[1])},
+        "gradient_check_1d": {"difference with the wrong derivative": float(check_1d(J, wrong, theta_1d)[1]),
+                              "gradapprox with the wide epsilon": float(check_1d(J, dJ, theta_1d, wide)[0])},
         "gradient_check_n": {"difference with the planted bugs":
-                             float(ns["gradient_check_n"](J_n, copy.deepcopy(parameters), buggy)[0])},
+                             float(ns["gradient_check_n"](J_n, copy.deepcopy(parameters), buggy)[0]),
+                             "gradapprox with the wide epsilon":
+                             ns["gradient_check_n"](J_quartic, copy.deepcopy(parameters), quartic_gradients(parameters),
+                                                    wide)[1]},
         "classify_difference": [ns["classify_difference"](difference) for difference in checks.CLASSIFY_CASES],
         "l2": {"penalty": float(ns["l2_penalty"](copy.deepcopy(l2_parameters), lambd, m)),
                "gradients": ns["l2_penalty_gradients"](copy.deepcopy(l2_parameters), lambd, m)},

@@ -7,6 +7,10 @@
     1e-7 <= difference < 1e-3  inspect: probably fine, look at the largest entries
     difference >= 1e-3         a bug in backpropagation
 
+With a wide epsilon the two-sided difference visibly differs from the derivative: for J = theta**4 it is
+4 theta**3 + 4 theta epsilon**2. The checks try one (WIDE_EPSILON), so that a check which returns the
+derivative, or ignores its epsilon, is told so here rather than by the hidden checks.
+
 The checks compare with values stored as data (data/gradient_checking.json) and with the gradients
 of the given backpropagation (idnn.gradcheck); none of them estimates a gradient itself.
 """
@@ -20,6 +24,8 @@ from . import expected_values, passed
 ONE_D_CASES = ((2.0, 4.0), (-3.0, 0.5), (np.array([1.0, -2.0, 3.0]), 1.5))
 GRADIENT_CHECK_1D_THETA = 0.5
 GRADIENT_CHECK_N = {"seed": 1, "layers_dims": [3, 4, 3, 1], "m": 5}
+#: An epsilon wide enough that the two-sided difference of a curved cost is visibly not its derivative.
+WIDE_EPSILON = 0.01
 CLASSIFY_CASES = (1e-10, 9.9e-8, 1e-7, 2e-5, 9.99e-4, 1e-3, 0.3)
 L2 = {"seed": 2, "layers_dims": [3, 4, 1], "m_examples": 2, "lambd": 0.7, "m": 5}
 
@@ -35,6 +41,20 @@ def gradient_check_n_inputs():
     parameters, X, Y = gradcheck.random_network(GRADIENT_CHECK_N["layers_dims"], GRADIENT_CHECK_N["m"], rng)
     return (parameters, gradcheck.network_cost(X, Y), gradcheck.network_gradients(X, Y, parameters),
             gradcheck.network_gradients_with_bugs(X, Y, parameters))
+
+
+def quartic_cost():
+    """J(parameters) = the sum of every parameter**4 / 4, and its gradient: each parameter cubed (dW1 = W1**3, ...).
+
+    Curved everywhere, so that with a wide epsilon the two-sided difference, theta**3 + epsilon**2 * theta,
+    is told apart from the gradient theta**3.
+    """
+    def J(parameters: dict) -> float:
+        return float(sum(np.sum(value ** 4) for value in parameters.values()) / 4)
+
+    def gradients(parameters: dict) -> dict:
+        return {"d" + key: value ** 3 for key, value in parameters.items()}
+    return J, gradients
 
 
 def l2_inputs():
@@ -68,6 +88,15 @@ def check_gradient_check_1d(gradient_check_1d) -> None:
         f"(J(theta + eps) - J(theta - eps)) / (2 * eps).")
     assert 0 <= difference < 1e-7, (
         f"With a correct derivative the difference should be below 1e-7 (only round-off), but it is {difference}.")
+    gradapprox, _ = gradient_check_1d(J, dJ, theta, epsilon=WIDE_EPSILON)
+    expected = _expected("gradient_check_1d")["gradapprox with the wide epsilon"]
+    assert np.allclose(gradapprox, expected, rtol=1e-9, atol=0), (
+        f"With epsilon = {WIDE_EPSILON}, gradapprox should be the two-sided difference (J({theta + WIDE_EPSILON:g}) - "
+        f"J({theta - WIDE_EPSILON:g})) / {2 * WIDE_EPSILON:g} = {expected:.6g}, a little more than the derivative "
+        f"{dJ(theta):g} (for theta**4 it is 4 theta**3 + 4 theta epsilon**2), but it is {gradapprox!r}. "
+        + ("That is the derivative: estimate it from J, with the epsilon your function is given."
+           if np.isclose(gradapprox, dJ(theta), rtol=1e-5, atol=0) else
+           "Use the two-sided formula, with the epsilon your function is given."))
     _, difference = gradient_check_1d(J, wrong, theta)
     expected = _expected("gradient_check_1d")["difference with the wrong derivative"]
     assert np.allclose(difference, expected, rtol=1e-5), (
@@ -94,6 +123,22 @@ def check_gradient_check_n(gradient_check_n) -> None:
     expected = _expected("gradient_check_n")["difference with the planted bugs"]
     assert np.allclose(difference, expected, rtol=1e-4), (
         f"For the backward pass with planted bugs the difference should be about {expected:.4g}; got {difference}.")
+    J, exact = quartic_cost()
+    parameters = gradient_check_n_inputs()[0]  # afresh, whatever the calls above did to theirs
+    grad = gradcheck.gradients_to_vector(exact(parameters), parameters)
+    _, gradapprox = gradient_check_n(J, parameters, exact(parameters), epsilon=WIDE_EPSILON)
+    expected = _expected("gradient_check_n")["gradapprox with the wide epsilon"]
+    wrong = ~np.isclose(np.reshape(gradapprox, np.shape(expected)), expected, rtol=1e-7, atol=1e-12)
+    worst = int(np.argmax(wrong))
+    assert not np.any(wrong), (
+        f"For J = sum(theta**4) / 4 and epsilon = {WIDE_EPSILON}, gradapprox should be the two-sided difference "
+        f"theta**3 + epsilon**2 * theta, which is not the gradient theta**3; at entry {worst} it is "
+        f"{float(np.ravel(gradapprox)[worst]):.8g}, expected {expected[worst, 0]:.8g} (the gradient: "
+        f"{grad[worst, 0]:.8g}). "
+        + ("Yours is the gradient: estimate it from J, nudging theta by the epsilon your function is given."
+           if np.allclose(np.ravel(gradapprox), np.ravel(grad), rtol=1e-5, atol=1e-9) else
+           "Nudge one entry of theta at a time by the epsilon your function is given, up and down, and divide "
+           "by 2 * epsilon."))
     passed("gradient_check_n")
 
 
