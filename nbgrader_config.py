@@ -7,7 +7,10 @@ in this trusted process and written into the notebook before nbgrader saves the 
 RestoreHiddenTests replaces OverwriteCells only to stop it warning about every hidden test
 it restores, so the warnings about test cells a student really edited stand out.
 SanitizeNotebook, last, removes from the autograded notebook whatever could run code in the
-browser of whoever opens it (feedback, formgrader, live notebook), after the grades are saved.
+browser of whoever opens it (feedback, formgrader, live notebook), after the grades are saved;
+DisarmFiles renames the submission's HTML, SVG and script files in autograded/ to plain text.
+RepairCells, before the test cells are restored, makes a pasted copy of a test cell or a cell
+the student marked as graded an ordinary cell, so that neither stops nbgrader.
 Feedback is generated with hidden test code removed, and sanitized again.
 """
 
@@ -18,7 +21,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 
 from idnn.autograde.preflight import RepairCells
 from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute, RefuseLinks, RestoreHiddenTests
-from idnn.autograde.sanitize import SanitizeNotebook
+from idnn.autograde.sanitize import DisarmFiles, SanitizeNotebook
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -30,9 +33,9 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 c.Autograde.sanitize_preprocessors = [
     RefuseLinks,
+    RepairCells,
     ClearOutput,
     DeduplicateIds,
-    RepairCells,
     OverwriteKernelspec,
     RestoreHiddenTests,
     CheckCellMetadata,
@@ -47,6 +50,7 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
     SanitizeNotebook,
+    DisarmFiles,
 ]
 # A deleted test cell is put back (and run), rather than silently losing its points.
 c.RestoreHiddenTests.add_missing_cells = True

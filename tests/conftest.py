@@ -85,7 +85,8 @@ def scores_of(course: Path, assignment: str = "initialization") -> dict:
 def graded_course(tmp_path_factory) -> Path:
     """Every sample graded by idnn-grade on two workers (sandboxed), with reports and feedback."""
     course = released_course_with_samples(tmp_path_factory.mktemp("graded") / "course")
-    idnn_grade("--jobs", "2", cwd=course)
+    result = idnn_grade("--jobs", "2", cwd=course)
+    (course / "idnn-grade.log").write_text(result.stdout + result.stderr)  # what the instructor's terminal showed
     return course
 
 

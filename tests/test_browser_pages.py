@@ -23,7 +23,7 @@ import pytest
 
 from .conftest import BIN, tool_env
 from .samples import gradient_checking  # noqa: F401 (imports the page attacks in order)
-from .samples.attacks_on_pages import TABLE_CAPTION, js
+from .samples.attacks_on_pages import PAGE_FILES, PAGE_FILES_SAMPLE, TABLE_CAPTION, js
 
 pytestmark = pytest.mark.grading
 
@@ -182,13 +182,13 @@ def wait_until_up(url: str, server: subprocess.Popen, log: Path, seconds: float 
     pytest.fail(f"the Jupyter server did not answer within {seconds} s:\n{log.read_text()[-3000:]}")
 
 
-def submission_id(course: Path) -> str:
+def submission_id(course: Path, student: str = STUDENT) -> str:
     from nbgrader.api import Gradebook
 
     from idnn.autograde.course import gradebook_url
 
     with Gradebook(gradebook_url(course)) as gradebook:
-        return gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, STUDENT).id
+        return gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student).id
 
 
 def test_nothing_runs_in_the_formgrader_view(browser, graded_course, jupyter_server):
@@ -202,3 +202,19 @@ def test_nothing_runs_in_the_formgrader_view(browser, graded_course, jupyter_ser
     finally:
         visit.close()
 
+
+
+def test_a_submissions_page_files_are_served_as_text(browser, graded_course, jupyter_server):
+    """The formgrader serves every file of a submission: its HTML, SVG and XHTML pages arrive renamed to .txt."""
+    base, token = jupyter_server
+    files = f"{base}/formgrader/submissions/{submission_id(graded_course, PAGE_FILES_SAMPLE.student)}"
+    for name in PAGE_FILES:
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{files}/{name}?token={token}", timeout=10)
+        assert missing.value.code == 404, name
+        visit = Visit(browser, f"{files}/{name}.txt?token={token}")
+        try:
+            assert visit.ran() == [], name
+            assert "pwned" in visit.page.content(), f"{name}.txt is shown as text"
+        finally:
+            visit.close()

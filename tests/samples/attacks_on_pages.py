@@ -149,4 +149,26 @@ SCRIPT_PAGES = Sample(
              "classify": FROM_GRADED_FUNCTION, "l2": KEPT},
     expected=POINTS, damage=_hostile_markdown)
 
-PAGE_ATTACKS: list = [SCRIPT_PAGES]
+
+
+#: Files of a submission that a browser would run as pages, served by the formgrader from the instructor's origin.
+PAGE_FILES = {
+    "notes.html": f"<html><body><script>{js('file-html')}</script>my notes</body></html>",
+    "figure.svg": SVG_SCRIPT.replace("svg-onload", "file-svg"),
+    "extra/readme.xhtml": ('<html xmlns="http://www.w3.org/1999/xhtml"><body><script>'
+                           f"{js('file-xhtml')}</script></body></html>"),
+}
+
+
+def _page_files(folder: Path) -> None:
+    for name, text in PAGE_FILES.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(text)
+
+
+PAGE_FILES_SAMPLE = Sample(
+    "page_files", "correct answers beside an HTML page, a scripted SVG and an XHTML page: the formgrader would "
+    "serve each as a page of the instructor's origin, so after grading they are renamed <name>.txt",
+    answers=SOLVED, expected=POINTS, damage=_page_files)
+
+PAGE_ATTACKS: list = [SCRIPT_PAGES, PAGE_FILES_SAMPLE]

@@ -11,6 +11,7 @@ students' feedback (feedback/, without hidden check code).
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,11 @@ class Progress:
         if interrupted:
             print(f"Interrupted after {self.done} of {self.total}; rerun the same command to grade the rest.",
                   file=self.stream, flush=True)
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory, in MiB (its workers not included)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _clock(seconds: float) -> str:
@@ -128,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nGraded {graded} submissions in {summary.seconds:.1f} s ({rate:.1f} per minute); "
           f"{summary.skipped} unchanged and skipped. Reports in {report_dir}"
           + ("" if args.no_feedback else f", feedback in {course / 'feedback'}") + ".")
+    print(f"Memory at its peak: {peak_mib():.0f} MiB in this process (submissions are read only by the workers).")
     if summary.failed:
         print(f"{len(summary.failed)} of them could not be graded normally and scored zero; the notes above say why.")
     if summary.not_graded:

@@ -113,8 +113,11 @@ def repair_cells(nb, known: set[str]) -> list[str]:
         notes.append("the notebook had duplicate cell ids; they were renumbered")
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells, start=1):
-        marks = cell.metadata.get("nbgrader")
-        if not marks:
+        if "nbgrader" not in cell.metadata:
+            continue
+        marks = cell.metadata["nbgrader"]
+        if not marks:  # empty marks stop nbgrader (it looks for their grade_id): an ordinary cell
+            del cell.metadata["nbgrader"]
             continue
         grade_id = marks.get("grade_id") if isinstance(marks, dict) else None
         if isinstance(grade_id, str) and grade_id in known and grade_id not in seen:
@@ -168,8 +171,9 @@ def source_cells_of(gb: Gradebook, assignment: str) -> dict[str, set[str]]:
 class RepairCells(NbGraderPreprocessor):
     """Under plain `nbgrader autograde`: the cell repairs of `repair_cells` and the cell limit.
 
-    Runs among the sanitizing preprocessors, after DeduplicateIds and before the test cells are
-    restored from the source, so that a pasted copy or an invented graded cell never stops nbgrader.
+    Runs first among the sanitizing preprocessors, before nbgrader's DeduplicateIds (which empties the marks
+    of all but the last copy, and the empty marks then stop nbgrader) and before the test cells are restored
+    from the source, so that a pasted copy or an invented graded cell never stops nbgrader.
     """
 
     def preprocess(self, nb, resources):

@@ -15,6 +15,8 @@ pipeline (after the grades are saved) and again before feedback is rendered, rew
     raw HTML cells  cleaned like HTML outputs
     attachments     only PNG, JPEG, GIF and WebP images
     metadata        the notebook's widget state is dropped (nbconvert's templates would load a widget renderer)
+    files           (DisarmFiles) the submission's HTML, SVG, XML and script files in autograded/ are renamed
+                    <name>.txt, since the formgrader serves each file of a submission from the instructor's origin
 
 "Cleaned" HTML is parsed and written again by ammonia (the `nh3` package, an HTML5 parser like a browser's):
 what is not on the allowlists below is removed, with the content of <script> and <style>. Links may only go
@@ -25,12 +27,15 @@ typesets the text of these pages: a `\\href`, `\\url` or `\\require` whose argum
 """
 
 import html
+import os
 import re
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import nh3
 from nbconvert.exporters import HTMLExporter
 from nbformat.notebooknode import NotebookNode
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 # -- The allowlists, shared by the HTML cleaner and by the markdown check.
@@ -371,3 +376,47 @@ class SanitizeNotebook(NbGraderPreprocessor):
                 outputs.append(output)
         cell.outputs = outputs
         return removed
+
+
+#: File types a browser runs or renders actively when it opens them: served from the formgrader, a submission's
+#: file of one of these types would be a page of the student's on the instructor's origin.
+ACTIVE_SUFFIXES = {".htm", ".html", ".shtml", ".xhtml", ".xht", ".svg", ".svgz", ".xml", ".xsl", ".xslt",
+                   ".js", ".mjs", ".mht", ".mhtml", ".swf"}
+
+
+def disarm_files(folder: Path) -> list[str]:
+    """Rename every regular file under `folder` of an active type to <name>.txt (served as plain text).
+
+    Links are never followed (there are none: staging refused them, and RefuseLinks removes what plain
+    nbgrader copied through one). Returns the new names, relative to `folder`.
+    """
+    renamed = []
+    for parent, folders, files in os.walk(folder, followlinks=False):
+        for name in files:
+            path = Path(parent) / name
+            if path.suffix.lower() in ACTIVE_SUFFIXES and path.is_file() and not path.is_symlink():
+                target = path.with_name(path.name + ".txt")
+                while target.exists() or target.is_symlink():
+                    target = target.with_name(target.name + ".txt")
+                path.rename(target)
+                renamed.append(str(target.relative_to(folder)))
+    return sorted(renamed)
+
+
+class DisarmFiles(NbGraderPreprocessor):
+    """After grading: a submission's HTML, SVG, XML and script files in autograded/ become <name>.txt.
+
+    The formgrader serves every file of an autograded submission from the instructor's own origin, typed by its
+    name: notes.html would run there as a page. The kernel has already run with the files as submitted; the
+    instructor can still read them, as text.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        autograded = Path(coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"]))
+        renamed = disarm_files(autograded)
+        if renamed:
+            self.log.warning("%s: files a browser would run were renamed to plain text: %s", info["student"],
+                             ", ".join(renamed))
+        return nb, resources
