@@ -4,7 +4,9 @@ imports it.
 
 One submission, in the order it is handled:
 
-    staging          submission -> private copy: regular files and folders only, nothing followed
+    limits           what one submission may hold (entries, bytes, notebook bytes, cells)
+    staging          submission -> private copy: regular files and folders only, nothing followed, within limits
+    preflight        the staged copy checked and repaired before nbgrader sees it (names, cells, timestamp)
     sandbox, launch  bubblewrap, a uid leased per kernel, and the launcher that sets the kernel's limits
     preprocessors    nbgrader hooks wired in by nbgrader_config.py (RefuseLinks, ProbedExecute, ApplyVerdicts)
     results          what the kernel saved, read safely (bounded, link-free, checked against the reference)
@@ -13,6 +15,7 @@ One submission, in the order it is handled:
     properties       the grader's entry to the property checks (idnn.checks.properties) for answers
                      with many right values
     scrub            remove any kept output that quotes the hidden checks
+    sanitize         remove whatever could run in a browser from the autograded notebook and files
     runner           the class: worker pool, crash isolation, retries, journal, the one gradebook writer
     report, cli      what people read; cli is `idnn-grade`
     check_data       builds the expected values the visible checks compare with (utils/checks/data)

@@ -59,9 +59,9 @@ class AssignmentReport:
             for student in sorted(self.scores):
                 row = self.scores[student]
                 entry = self.journal.get(student, {})
-                writer.writerow([self.assignment, student, *[_num(row.get(c)) for c in self.cells],
+                writer.writerow([self.assignment, _inert(student), *[_num(row.get(c)) for c in self.cells],
                                  _num(self.total(student)), _num(self.possible),
-                                 f"{entry.get('seconds', 0):.1f}", entry.get("failure") or ""])
+                                 f"{entry.get('seconds', 0):.1f}", _inert(entry.get("failure") or "")])
 
     def write_html(self, path: Path) -> None:
         students = sorted(self.scores)
@@ -111,6 +111,11 @@ def write_failure_feedback(course: Path, report: "AssignmentReport", notebooks: 
                 f"and submit again, or ask your instructor.</p></body></html>\n")
             written += 1
     return written
+
+
+def _inert(text: str) -> str:
+    """Text from a submission for a CSV cell: a spreadsheet must not take it for a formula (=, +, -, @)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _num(value) -> str:
