@@ -86,7 +86,7 @@ c.Grader.submission_seconds = 1800
 # submission scores zero with the reason; another file past the byte budget is left out unread, with a note.
 c.SubmissionLimits.max_entries = 1000
 c.SubmissionLimits.max_bytes = 100 * 2**20
-c.SubmissionLimits.max_notebook_bytes = 16 * 2**20
+c.SubmissionLimits.max_notebook_bytes = 32 * 2**20
 c.SubmissionLimits.max_cells = 2000
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, SanitizeNotebook, CSSHTMLHeaderPreprocessor]

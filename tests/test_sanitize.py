@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from nbformat.notebooknode import NotebookNode  # noqa: E402
 from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
 
-from idnn.autograde.sanitize import (SHOWN_AS_TEXT, SanitizeNotebook, clean_html, defuse_tex_links,  # noqa: E402
+from idnn.autograde.sanitize import (SHOWN_AS_TEXT, DisarmFiles, SanitizeNotebook, clean_html, defuse_tex_links,  # noqa: E402
                                      markdown_is_plain, render_markdown, sanitize_output, svg_is_inert)
 
 from .conftest import REPO  # noqa: E402
@@ -247,7 +247,8 @@ def test_sanitizing_twice_changes_nothing_more():
 
 def test_the_autograde_and_feedback_pipelines_end_with_it():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
-    assert config.Autograde.autograde_preprocessors[-1] is SanitizeNotebook
+    pipeline = config.Autograde.autograde_preprocessors
+    assert pipeline[-2:] == [SanitizeNotebook, DisarmFiles], "last, after the grades are saved"
     assert SanitizeNotebook in config.GenerateFeedback.preprocessors
 
 

@@ -200,7 +200,7 @@ def test_the_class_output_holds_no_terminal_controls(graded_course):
 
 
 def test_the_graders_own_process_reads_no_submission_whole(graded_course):
-    """The main process only writes grades: its peak memory stays small with a 28 MiB notebook and a 4 GiB file
+    """The main process only writes grades: its peak memory stays small with a 37 MiB notebook and a 4 GiB file
     in the class (grading and feedback for them in the main process took 5 GB before)."""
     output = (graded_course / "idnn-grade.log").read_text()
     peak = float(re.search(r"Memory at its peak: (\d+) MiB in this process", output).group(1))

@@ -95,8 +95,8 @@ FILE_ATTACKS = [
            answers=SOLVED, expected=POINTS, damage=_timestamps("2026-11-30 12:00:00 " + "Z" * 300)),
     Sample("huge_file", "correct answers beside a 4 GiB file (sparse): left out unread with a note, the rest graded",
            answers=SOLVED, expected=POINTS, damage=_sparse_file(4 * 2**30)),
-    Sample("huge_notebook", "a 28 MiB notebook of 300,000 empty cells: refused before it is read, with a reason",
-           answers=SOLVED, damage=_empty_cells(300_000), failure="a notebook may have at most"),
+    Sample("huge_notebook", "a 37 MiB notebook of 400,000 empty cells: refused before it is read, with a reason",
+           answers=SOLVED, damage=_empty_cells(400_000), failure="a notebook may have at most"),
     Sample("many_cells", "a notebook of 30,000 empty cells, small enough to read: refused with a reason",
            answers=SOLVED, damage=_empty_cells(30_000), failure="a notebook may have at most"),
     Sample("escape_names", "correct answers in a notebook whose name holds terminal escapes: graded under its "

@@ -58,7 +58,17 @@ class Progress:
 
 
 def peak_mib() -> float:
-    """This process's peak resident memory, in MiB (its workers not included)."""
+    """This process's peak resident memory, in MiB (its workers not included).
+
+    Read from /proc (VmHWM, this program's own address space): getrusage's figure also counts the memory of
+    the process this one was forked from before it started (Linux keeps the larger of the two across exec).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

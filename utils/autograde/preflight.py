@@ -21,6 +21,7 @@ The same cell repairs run under plain `nbgrader autograde` as the preprocessor R
 """
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,12 +90,17 @@ def _check_notebook(path: Path, known: set[str], limits: SubmissionLimits, notes
         return (f"{path.name} is {size(nbytes)}, and a notebook may have at most {size(limits.max_notebook_bytes)}: "
                 f"clear its outputs and submit it again")
     try:
+        # Cells are counted on the plain JSON first (about 1 s and 300 MB for a 30 MiB notebook of 300,000 cells,
+        # where nbformat's validation takes 9 s and 650 MB), and validated only when there are not too many.
+        with open(path, "rb") as handle:
+            cells = json.load(handle).get("cells")
+        if isinstance(cells, list) and len(cells) > limits.max_cells:
+            return (f"{path.name} has {len(cells)} cells, and a notebook may have at most {limits.max_cells}: "
+                    f"delete the cells you added that hold nothing and submit it again")
+        del cells
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # noqa: BLE001 - any way a notebook can be unreadable
         return f"{path.name} is not a readable notebook ({type(error).__name__}: {shown(str(error)[:200])})"
-    if len(nb.cells) > limits.max_cells:
-        return (f"{path.name} has {len(nb.cells)} cells, and a notebook may have at most {limits.max_cells}: "
-                f"delete the cells you added that hold nothing and submit it again")
     repairs = repair_cells(nb, known)
     if repairs:
         nbformat.write(nb, path)
