@@ -122,6 +122,15 @@ def test_streams_errors_and_images_are_kept_as_they_are():
         assert kept == before and not removed
 
 
+def test_image_sizes_are_kept_only_as_plain_numbers():
+    """nbconvert writes width and height into the <img> tag unquoted: a space would start an event handler."""
+    hostile = {"width": "1 onerror=alert(1)", "height": "2", "unconfined": "x onload=1", "alt": "a"}
+    output, _ = sanitize_output(display({"image/png": "iVBORw0KGgo="}, {"image/png": hostile}))
+    assert output.metadata == {"image/png": {"height": 2}}
+    output, _ = sanitize_output(display({"image/png": "iVBORw0KGgo="}, {"image/png": {"width": 300.5}, "x": 1}))
+    assert output.metadata == {"image/png": {"width": 300.5}}
+
+
 def test_markdown_output_becomes_clean_html():
     source = f'<img src="x" onerror="{js("a")}">\n\n[a link](javascript:{js("b")}) and **bold**'
     output, _ = sanitize_output(display({"text/markdown": source, "text/plain": "md"}))

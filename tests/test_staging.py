@@ -70,7 +70,7 @@ def test_a_linked_submission_folder_is_a_failure_with_a_reason(submission, tmp_p
     linked.parent.mkdir()
     linked.symlink_to(submission)
     outcome = Outcome("hw", "other", "x")
-    _, problem = _stage(linked, tmp_path / "staged", SubmissionLimits(), outcome)
+    _, problem = _stage(linked, tmp_path / "staged", SubmissionLimits(), frozenset({"hw"}), outcome)
     assert problem and "not a link" in problem
     assert not (tmp_path / "staged").exists()
 

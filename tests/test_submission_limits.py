@@ -28,6 +28,7 @@ from .samples.attacks_on_files import ESCAPED_NAME
 
 pytestmark = pytest.mark.grading
 
+HW = frozenset({"hw"})  # the assignment's notebooks in these tests
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what a terminal acts on (tab and newline aside)
 
 
@@ -53,7 +54,7 @@ def test_too_many_entries_stop_the_submission_while_they_are_listed(submission, 
     for i in range(30):
         (submission / f"f{i}").write_text("x")
     with pytest.raises(SubmissionTooLarge, match="more than 20 files and folders"):
-        stage(submission, tmp_path / "staged", limits=small_limits())
+        stage(submission, tmp_path / "staged", limits=small_limits(), notebooks=HW)
     with pytest.raises(SubmissionTooLarge):
         fingerprint(submission, small_limits())
     assert not any((tmp_path / "staged").glob("f*")), "nothing was copied"
@@ -65,7 +66,7 @@ def test_files_past_the_byte_budget_are_left_out_unread_with_a_note(submission, 
     with open(submission / "c_huge.bin", "wb") as handle:
         handle.truncate(4 * 2**30)  # 4 GiB, sparse: reading it would take seconds
     start = time.monotonic()
-    refusals = stage(submission, tmp_path / "staged", limits=small_limits())
+    refusals = stage(submission, tmp_path / "staged", limits=small_limits(), notebooks=HW)
     assert time.monotonic() - start < 2, "the 4 GiB file was read"
     why = {str(r.path): r.why for r in refusals}
     assert set(why) == {"b_second.txt", "c_huge.bin"}
@@ -75,10 +76,22 @@ def test_files_past_the_byte_budget_are_left_out_unread_with_a_note(submission, 
 
 def test_a_notebook_over_its_limit_is_refused_unread(submission, tmp_path):
     (submission / "hw.ipynb").write_text(" " * 3000)
-    refusals = stage(submission, tmp_path / "staged", limits=small_limits())
+    refusals = stage(submission, tmp_path / "staged", limits=small_limits(), notebooks=HW)
     assert [str(r.path) for r in refusals] == ["hw.ipynb"] and "a notebook may have at most" in refusals[0].why
     checked = preflight(tmp_path / "staged", {"hw": set()}, refusals, small_limits())
     assert checked.failure == str(refusals[0]), "the reason names the size, not a missing notebook"
+
+
+def test_other_notebooks_share_the_byte_budget(submission, tmp_path):
+    """Only the assignment's own notebooks have a limit each: any other .ipynb is one more file of the budget."""
+    for i in range(3):
+        with open(submission / f"extra{i}.ipynb", "wb") as handle:
+            handle.truncate(1500)  # within a notebook's limit (2000), but not within the budget (1000)
+    start = time.monotonic()
+    refusals = stage(submission, tmp_path / "staged", limits=small_limits(), notebooks=HW)
+    assert time.monotonic() - start < 2
+    assert sorted(str(r.path) for r in refusals) == ["extra0.ipynb", "extra1.ipynb", "extra2.ipynb"]
+    assert all("more than is left" in r.why for r in refusals)
 
 
 def test_the_fingerprint_reads_nothing_past_the_limits_but_sees_every_change(submission):
@@ -88,13 +101,13 @@ def test_the_fingerprint_reads_nothing_past_the_limits_but_sees_every_change(sub
         handle.truncate(4 * 2**30)
     tracemalloc.start()
     start = time.monotonic()
-    before = fingerprint(submission, limits)
+    before = fingerprint(submission, limits, HW)
     seconds, peak = time.monotonic() - start, tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert seconds < 2 and peak < 8 * 2**20, (seconds, peak)
     with open(huge, "r+b") as handle:
         handle.truncate(4 * 2**30 + 1)
-    assert fingerprint(submission, limits) != before
+    assert fingerprint(submission, limits, HW) != before
 
 
 def test_a_file_that_grows_while_it_is_copied_is_refused(submission, tmp_path):
@@ -121,20 +134,33 @@ def test_copied_and_invented_graded_cells_become_ordinary_cells():
     invented = nbformat.v4.new_code_cell("pass", metadata={"nbgrader": graded_marks("\x1b[2Jbonus", 100)})
     emptied = nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {}})
     nb = nbformat.v4.new_notebook(cells=[test_cell, copy, invented, emptied])
+    nb.cells[2].metadata["idnn"] = {"problems": ["planted"]}
     notes = repair_cells(nb, {"test_f"})
     assert "nbgrader" not in nb.cells[3].metadata, "empty marks (nbgrader looks for their grade_id) are removed"
-    assert nb.cells[0].metadata["nbgrader"]["grade_id"] == "test_f", "the first copy keeps its points"
-    assert "nbgrader" not in nb.cells[1].metadata and "nbgrader" not in nb.cells[2].metadata
-    assert "second copy of the cell 'test_f'" in notes[0] and "worth no points" in notes[1]
+    assert nb.cells[1].metadata["nbgrader"]["grade_id"] == "test_f", "the last copy (after the answer) is graded"
+    assert "nbgrader" not in nb.cells[0].metadata and "nbgrader" not in nb.cells[2].metadata
+    assert "idnn" not in nb.cells[2].metadata, "only the grader writes its own metadata"
+    assert "another copy of the cell 'test_f'" in notes[0] and "worth no points" in notes[1]
     assert not CONTROL.search(" ".join(notes))
     assert repair_cells(nb, {"test_f"}) == [], "a repaired notebook needs nothing more"
+
+
+def test_marks_an_editor_dropped_are_put_back_by_cell_id():
+    answer = nbformat.v4.new_code_cell("def f(): return 1")
+    test_cell = nbformat.v4.new_code_cell("assert f() == 1")
+    released = {answer.id: {"grade": False, "grade_id": "f", "solution": True, "locked": False},
+                test_cell.id: graded_marks("test_f")}
+    nb = nbformat.v4.new_notebook(cells=[answer, test_cell, nbformat.v4.new_code_cell("extra")])
+    notes = repair_cells(nb, {"f", "test_f"}, released)
+    assert nb.cells[0].metadata.nbgrader["grade_id"] == "f" and nb.cells[1].metadata.nbgrader["grade_id"] == "test_f"
+    assert "nbgrader" not in nb.cells[2].metadata and "2 cells (cell 1 first) had lost" in notes[0]
 
 
 def test_a_notebook_of_too_many_cells_is_refused_with_the_reason(submission, tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("") for _ in range(11)])
     nbformat.write(nb, submission / "hw.ipynb")
     staged = tmp_path / "staged"
-    refusals = stage(submission, staged, limits=small_limits(max_notebook_bytes=10**6))
+    refusals = stage(submission, staged, limits=small_limits(max_notebook_bytes=10**6), notebooks=HW)
     checked = preflight(staged, {"hw": set()}, refusals, small_limits(max_notebook_bytes=10**6))
     assert "hw.ipynb has 11 cells, and a notebook may have at most 10" in checked.failure
 
@@ -142,17 +168,27 @@ def test_a_notebook_of_too_many_cells_is_refused_with_the_reason(submission, tmp
 def test_a_renamed_notebook_is_named_with_its_controls_visible(submission, tmp_path):
     (submission / "hw.ipynb").rename(submission / ESCAPED_NAME)
     staged = tmp_path / "staged"
-    checked = preflight(staged, {"hw": set()}, stage(submission, staged, limits=SubmissionLimits()),
+    checked = preflight(staged, {"hw": set()}, stage(submission, staged, limits=SubmissionLimits(), notebooks=HW),
                         SubmissionLimits())
     assert checked.failure is None and (staged / "hw.ipynb").is_file()
     assert "\\x1b[2J" in checked.notes[0] and not CONTROL.search(checked.notes[0])
 
 
 def test_student_folders_that_cannot_be_student_ids_are_named_as_such():
-    assert student_id_problem("ada") is None and student_id_problem("Ada Lovelace-2") is None
-    for name in (os.fsdecode(b"caf\xe9"), "\x1b[2Jmallory", ".hidden", "x" * 200):
+    for name in ("ada", "Ada Lovelace-2", "a.b@uni.edu", "Zoë_3", "results_bomb_link", "9lives"):
+        assert student_id_problem(name) is None, name
+    for name in (os.fsdecode(b"caf\xe9"), "\x1b[2Jmallory", ".hidden", "x" * 200, "*", "a?", "[ab]", " ada", "ada ",
+                 "x$^$", "-rf", "a/b", "\u202eevil"):
         problem = student_id_problem(name)
         assert problem and "rename the folder" in problem and not CONTROL.search(problem), name
+
+
+def test_the_report_plots_names_as_text():
+    """A "$" in a name the journal holds must not start matplotlib's mathtext (a parse error stopped the reports)."""
+    from idnn.autograde.report import _figure_slowest
+
+    alt, png = _figure_slowest([(3.0, "x$^$"), (2.0, "\x1b[2Jeve"), (1.0, "ada")], "hw")
+    assert alt == "slowest submissions" and len(png) > 100
 
 
 def test_tables_show_control_characters_visibly():
@@ -218,7 +254,7 @@ def test_bad_student_folders_and_slow_submissions_never_stop_the_class(tmp_path)
         if student.name != "perfect":
             shutil.rmtree(student)
     perfect = submitted / "perfect" / "gradient_checking"
-    for name in (os.fsdecode(b"caf\xe9"), "\x1b[2J\x1b]0;owned\x07mallory"):
+    for name in (os.fsdecode(b"caf\xe9"), "\x1b[2J\x1b]0;owned\x07mallory", "*"):  # "*": nbgrader's file patterns
         shutil.copytree(perfect, submitted / name / "gradient_checking")
     sleeper = submitted / "sleeper" / "gradient_checking"
     shutil.copytree(perfect, sleeper)
@@ -229,8 +265,9 @@ def test_bad_student_folders_and_slow_submissions_never_stop_the_class(tmp_path)
     result = idnn_grade("--jobs", "2", cwd=course, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "2 submissions could NOT be graded" in result.stderr
-    assert result.stderr.count("not a usable student id") == 2 and not CONTROL.search(output)
+    assert "3 submissions could NOT be graded" in result.stderr
+    assert result.stderr.count("not a usable student id") == 3 and not CONTROL.search(output)
+    assert (course / "feedback" / "perfect" / "gradient_checking" / "gradient_checking.html").is_file()
     scores = scores_of(course, "gradient_checking")
     assert set(scores) == {"perfect", "sleeper"}
     assert sum(scores["perfect"].values()) == 9 and sum(scores["sleeper"].values()) == 0

@@ -84,6 +84,46 @@ def _invented_grade_cell(folder: Path) -> None:
     nbformat.write(nb, path)
 
 
+def _extra_notebooks(folder: Path) -> None:
+    """Five more notebooks of 200 MiB each (sparse): not the assignment's, so within the shared byte budget."""
+    for i in range(5):
+        with open(folder / f"extra{i}.ipynb", "wb") as handle:
+            handle.truncate(200 * 2**20)
+
+
+def _planted_metadata(folder: Path) -> None:
+    """The grader's own metadata planted: fake verdicts on an answer cell, an extra cell and the notebook."""
+    path = folder / f"{NOTEBOOK}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    fake = {"problems": ["the grader liked this"], "kernel_errors": [], "hidden_passed": True}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "classify":
+            cell.metadata["idnn"] = fake
+    nb.cells.append(nbformat.v4.new_code_cell("pass", metadata={"idnn": fake}))
+    nb.metadata["idnn"] = {"failure": "planted", "grading_seed": 1}
+    nbformat.write(nb, path)
+
+
+def _pasted_above(folder: Path) -> None:
+    """The test cell of classify_difference copied and pasted above the answer it checks."""
+    path = folder / f"{NOTEBOOK}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    grade_ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[grade_ids.index("test_classify")])))
+    copy["id"] = "pasted-above"
+    nb.cells.insert(grade_ids.index("classify"), copy)
+    nbformat.write(nb, path)
+
+
+def _lost_marks(folder: Path) -> None:
+    """Every cell's nbgrader marks gone (an editor that drops cell metadata); the cell ids remain."""
+    path = folder / f"{NOTEBOOK}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    nbformat.write(nb, path)
+
+
 FILE_ATTACKS = [
     Sample("undecodable_name", "correct answers beside a file whose name is not valid UTF-8: graded as usual",
            answers=SOLVED, expected=POINTS, damage=_undecodable_name),
@@ -107,4 +147,13 @@ FILE_ATTACKS = [
     Sample("invented_grade_cell", "correct answers and a cell the student marked as graded (100 points, an unknown "
            "grade_id): ignored with a note, no points for it", answers=SOLVED, expected=POINTS,
            damage=_invented_grade_cell),
+    Sample("extra_notebooks", "correct answers beside five more notebooks of 200 MiB each (sparse): they share the "
+           "byte budget of other files, so they are left out unread", answers=SOLVED, expected=POINTS,
+           damage=_extra_notebooks),
+    Sample("planted_metadata", "correct answers with the grader's own metadata planted (fake verdicts and a fake "
+           "failure): removed before grading", answers=SOLVED, expected=POINTS, damage=_planted_metadata),
+    Sample("pasted_above", "correct answers and a test cell pasted above the answer it checks: the last copy, "
+           "below the answer, is graded", answers=SOLVED, expected=POINTS, damage=_pasted_above),
+    Sample("lost_marks", "correct answers in a notebook whose cells lost their nbgrader marks: put back from the "
+           "released notebook by cell id", answers=SOLVED, expected=POINTS, damage=_lost_marks),
 ]

@@ -42,6 +42,11 @@ from IPython.display import HTML, Javascript, display
 display(HTML("<script>{js('html-script')}</script>"))
 display(Javascript("{js('javascript-output')}"))
 display(HTML("<script>{js('isolated-html', 'parent')}</script>"), metadata={{"text/html": {{"isolated": True}}}})
+# nbconvert writes an image's width and height unquoted: a space in them starts new attributes.
+display({{"image/png": "xx", "text/plain": "img"}}, raw=True,
+        metadata={{"image/png": {{"width": "1 onerror={js('png-width')}"}}}})
+display({{"image/jpeg": "xx", "text/plain": "img"}}, raw=True,
+        metadata={{"image/jpeg": {{"height": "1 onerror={js('jpeg-height')}", "unconfined": "x onload=1"}}}})
 ''' + SOLUTION_PLACEHOLDER
 
 HANDLERS = f'''

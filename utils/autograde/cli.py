@@ -91,6 +91,21 @@ def notebooks_of(course: Path, assignment: str) -> list[str]:
         return [nb.name for nb in gb.find_assignment(assignment).notebooks]
 
 
+def report_assignment(course: Path, assignment: str, report_dir: Path, feedback: bool) -> None:
+    """Print the grade table and notes of one assignment; write its CSV, its HTML report and failure pages."""
+    from .report import AssignmentReport, write_failure_feedback
+
+    report = AssignmentReport(course, assignment)
+    print()
+    print(report.table())
+    for student, reason in report.failures():
+        print(f"  note: {shown(student)}: {shown(reason)}")
+    report.write_csv(report_dir / f"{assignment}-grades.csv")
+    report.write_html(report_dir / f"{assignment}.html")
+    if feedback:  # the workers wrote the graded submissions' pages; these say why one failed
+        write_failure_feedback(course, report, notebooks_of(course, assignment))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="idnn-grade", description=__doc__.splitlines()[0])
     parser.add_argument("assignment", nargs="*", help="assignments to grade (default: all in the gradebook)")
@@ -125,20 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     if summary.interrupted:
         return 130
 
-    from .report import AssignmentReport, write_failure_feedback
-
     report_dir = args.report_dir if args.report_dir.is_absolute() else course / args.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     for assignment in assignments:
-        report = AssignmentReport(course, assignment)
-        print()
-        print(report.table())
-        for student, reason in report.failures():
-            print(f"  note: {shown(student)}: {shown(reason)}")
-        report.write_csv(report_dir / f"{assignment}-grades.csv")
-        report.write_html(report_dir / f"{assignment}.html")
-        if not args.no_feedback:  # the workers wrote the graded submissions' pages; these say why one failed
-            write_failure_feedback(course, report, notebooks_of(course, assignment))
+        try:
+            report_assignment(course, assignment, report_dir, feedback=not args.no_feedback)
+        except Exception as error:  # noqa: BLE001 - one assignment's report must not stop the others'
+            print(f"warning: the report of {assignment} could not be written ({type(error).__name__}: "
+                  f"{shown(str(error))[:300]})", file=sys.stderr)
     graded = len(summary.outcomes)
     rate = graded / summary.seconds * 60 if summary.seconds else 0.0
     print(f"\nGraded {graded} submissions in {summary.seconds:.1f} s ({rate:.1f} per minute); "

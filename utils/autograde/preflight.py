@@ -46,17 +46,19 @@ class Checked:
 
 
 def preflight(staged: Path, source_cells: dict[str, set[str]], refusals: list[Refusal],
-              limits: SubmissionLimits) -> Checked:
+              limits: SubmissionLimits, released: dict[str, dict[str, dict]] | None = None) -> Checked:
     """Check and repair the staged submission in place (see the module docstring).
 
     source_cells: notebook name -> the grade_ids of its cells in the source (every cell nbgrader tracks).
     refusals: what staging left out (a notebook refused for its size is named as such, not as missing).
+    released: notebook name -> released_marks() of its released copy.
     """
     checked = Checked()
     checked.failure = _find_notebooks(staged, list(source_cells), refusals, checked.notes)
     if checked.failure is None:
         for name, known in source_cells.items():
-            checked.failure = _check_notebook(staged / f"{name}.ipynb", known, limits, checked.notes)
+            checked.failure = _check_notebook(staged / f"{name}.ipynb", known, limits, checked.notes,
+                                              (released or {}).get(name))
             if checked.failure:
                 break
     checked.timestamp = _read_timestamp(staged / "timestamp.txt", checked.notes)
@@ -83,7 +85,8 @@ def _find_notebooks(staged: Path, names: list[str], refusals: list[Refusal], not
     return None
 
 
-def _check_notebook(path: Path, known: set[str], limits: SubmissionLimits, notes: list[str]) -> str | None:
+def _check_notebook(path: Path, known: set[str], limits: SubmissionLimits, notes: list[str],
+                    released: dict[str, dict] | None) -> str | None:
     """Read one notebook within the limits and repair its cells; a failure if it cannot be graded."""
     nbytes = path.stat().st_size
     if nbytes > limits.max_notebook_bytes:  # staging refuses these already; never read one whole
@@ -101,16 +104,31 @@ def _check_notebook(path: Path, known: set[str], limits: SubmissionLimits, notes
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # noqa: BLE001 - any way a notebook can be unreadable
         return f"{path.name} is not a readable notebook ({type(error).__name__}: {shown(str(error)[:200])})"
-    repairs = repair_cells(nb, known)
+    repairs = repair_cells(nb, known, released)
     if repairs:
         nbformat.write(nb, path)
         notes += [f"{path.stem}: {repair}" for repair in repairs]
     return None
 
 
-def repair_cells(nb, known: set[str]) -> list[str]:
-    """Renumber duplicate cell ids; demote cells whose grade_id is unknown or already seen. Returns notes."""
+def repair_cells(nb, known: set[str], released: dict[str, dict] | None = None) -> list[str]:
+    """Make the cells nbgrader grades exactly those of the source, each once. Returns notes.
+
+    known: the grade_ids of the notebook's source cells. released: cell id -> nbgrader marks of the released
+    notebook's cells, to put back marks an editor dropped (the cell id survives).
+
+    - the grader's own metadata ("idnn") is removed from every cell: only the grader writes it;
+    - a cell that lost its marks gets them back from the released cell with its id, if no other cell has them;
+    - duplicate cell ids are renumbered (nbgrader refuses them);
+    - of several cells with one grade_id (a pasted copy), the last is graded, as nbgrader's own DeduplicateIds
+      would (it runs after the answer it checks, wherever the copy was pasted); the others become ordinary cells;
+    - a cell claiming a grade_id the assignment does not have becomes an ordinary cell, worth nothing.
+    """
     notes = []
+    for cell in nb.cells:
+        cell.metadata.pop("idnn", None)
+    nb.metadata.pop("idnn", None)
+    notes += _restore_marks(nb, released or {})
     ids = [cell.get("id") for cell in nb.cells if cell.get("id")]
     if len(ids) != len(set(ids)):
         # nbgrader refuses duplicate cell ids; new ids lose nothing (grade ids live in the metadata)
@@ -118,7 +136,9 @@ def repair_cells(nb, known: set[str]) -> list[str]:
             cell["id"] = f"cell-{index}"
         notes.append("the notebook had duplicate cell ids; they were renumbered")
     seen: set[str] = set()
-    for index, cell in enumerate(nb.cells, start=1):
+    demoted = []  # notes, from the last cell up
+    for index in range(len(nb.cells), 0, -1):  # from the last cell up: the last copy of a grade_id is kept
+        cell = nb.cells[index - 1]
         if "nbgrader" not in cell.metadata:
             continue
         marks = cell.metadata["nbgrader"]
@@ -132,15 +152,33 @@ def repair_cells(nb, known: set[str]) -> list[str]:
         del cell.metadata["nbgrader"]
         shown_id = shown(str(grade_id)[:60])
         if isinstance(grade_id, str) and grade_id in known:
-            notes.append(f"cell {index} is a second copy of the cell {shown_id!r}: it was run as an ordinary cell, "
-                         f"and only the first copy was graded")
+            demoted.append(f"cell {index} is another copy of the cell {shown_id!r}: it was run as an ordinary cell, "
+                           f"and only the last copy was graded")
         elif _claims_points(marks):
-            notes.append(f"cell {index} was marked as graded under {shown_id!r}, which this assignment does not "
-                         f"have: it was run as an ordinary cell, worth no points")
+            demoted.append(f"cell {index} was marked as graded under {shown_id!r}, which this assignment does not "
+                           f"have: it was run as an ordinary cell, worth no points")
         else:
-            notes.append(f"cell {index} carried nbgrader marks under {shown_id!r}, which this assignment does "
-                         f"not have: they were removed")
-    return notes
+            demoted.append(f"cell {index} carried nbgrader marks under {shown_id!r}, which this assignment does "
+                           f"not have: they were removed")
+    return notes + demoted[::-1]
+
+
+def _restore_marks(nb, released: dict[str, dict]) -> list[str]:
+    """Put back the released marks of cells that lost them (an editor that drops cell metadata)."""
+    present = {cell.metadata["nbgrader"].get("grade_id") for cell in nb.cells
+               if isinstance(cell.metadata.get("nbgrader"), dict)}
+    restored = []
+    for index, cell in enumerate(nb.cells, start=1):
+        marks = released.get(cell.get("id"))
+        if marks is None or cell.metadata.get("nbgrader") or marks.get("grade_id") in present:
+            continue
+        cell.metadata["nbgrader"] = json.loads(json.dumps(marks))
+        present.add(marks.get("grade_id"))
+        restored.append(index)
+    if restored:
+        return [f"{len(restored)} cells (cell {restored[0]} first) had lost their nbgrader marks; they were put "
+                f"back from the released notebook (same cell ids)"]
+    return []
 
 
 def _claims_points(marks) -> bool:
@@ -169,6 +207,25 @@ def _read_timestamp(path: Path, notes: list[str]) -> dt.datetime | None:
     return timestamp
 
 
+def released_marks(path: Path) -> dict[str, dict]:
+    """Cell id -> nbgrader marks of every marked cell of a released notebook (the instructor's file); {} if absent."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return {}
+    return {cell["id"]: dict(cell.metadata["nbgrader"]) for cell in nb.cells
+            if cell.get("id") and isinstance(cell.metadata.get("nbgrader"), dict)}
+
+
+def released_marks_of(config, assignment: str, notebooks) -> dict[str, dict[str, dict]]:
+    """released_marks() of each notebook of an assignment, found where nbgrader releases it."""
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(config=config)
+    folder = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    return {name: released_marks(folder / f"{name}.ipynb") for name in notebooks}
+
+
 def source_cells_of(gb: Gradebook, assignment: str) -> dict[str, set[str]]:
     """Notebook name -> grade_ids of its source cells, from the gradebook."""
     return {nb.name: {cell.name for cell in nb.source_cells} for nb in gb.find_assignment(assignment).notebooks}
@@ -193,6 +250,7 @@ class RepairCells(NbGraderPreprocessor):
                 known = {cell.name for cell in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
             except MissingEntry:
                 return nb, resources
-        for note in repair_cells(nb, known):
+        released = released_marks_of(self.config, info["assignment"], [info["notebook"]])[info["notebook"]]
+        for note in repair_cells(nb, known, released):
             self.log.warning("%s", note)
         return nb, resources

@@ -33,6 +33,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.api import MissingEntry
+from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
 
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
@@ -65,6 +66,31 @@ class RestoreHiddenTests(OverwriteCells):
             if source_cell is not None and cell.source == _released_source(source_cell):
                 cell.source = source_cell.source
         return super().preprocess_cell(cell, resources, cell_index)
+
+
+    def add_missing_grade_cells(self, nb, resources):
+        """Put back each deleted test cell after the nearest earlier cell of the source that is still there.
+
+        nbgrader's own version assumes the source cell just before it is present, and stops the whole notebook
+        with a KeyError when it is not (its marks were lost too). With no earlier cell present, a test cell goes
+        at the end, after all of the student's code, unless it is the first cell of the source.
+        """
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_cells = list(source_nb.source_cells)
+        source_ids = [cell.name for cell in source_cells]
+        solution_ids = {cell.name for cell in source_nb.solution_cells}
+        for grade_cell in source_nb.grade_cells:
+            present = {cell.metadata.nbgrader["grade_id"]: index for index, cell in enumerate(nb.cells)
+                       if utils.is_grade(cell) or utils.is_solution(cell)}
+            if grade_cell.name in present or grade_cell.name not in source_ids:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            position = source_ids.index(grade_cell.name)
+            earlier = [present[name] for name in reversed(source_ids[:position]) if name in present]
+            at = earlier[0] + 1 if earlier else (0 if position == 0 else len(nb.cells))
+            nb.cells.insert(at, self.missing_cell_transform(source_cells[position], grade_cell.max_score,
+                                                            is_solution=grade_cell.name in solution_ids))
+        return nb, resources
 
 
 def _released_source(source_cell) -> str:

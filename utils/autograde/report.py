@@ -155,7 +155,9 @@ def _figure_pass_rates(cells, rates, assignment):
 
 def _figure_slowest(timed, assignment):
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.barh([s for _, s in timed][::-1], [t for t, _ in timed][::-1], color="tab:orange")
+    names = [shown(s) for _, s in timed][::-1]  # student names: a "$" must not start mathtext
+    ax.barh(range(len(names)), [t for t, _ in timed][::-1], color="tab:orange")
+    ax.set_yticks(range(len(names)), labels=names, parse_math=False)
     ax.set_xlabel("grading time (s)")
     ax.set_title(f"{assignment}: slowest submissions")
     return _encode(fig, "slowest submissions")

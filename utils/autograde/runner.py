@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import re
 import resource
 import shutil
 import signal
@@ -37,7 +38,7 @@ from traitlets.config import LoggingConfigurable
 
 from .course import gradebook_url, load_config
 from .limits import SubmissionLimits, SubmissionTooLarge
-from .preflight import preflight, source_cells_of
+from .preflight import preflight, released_marks_of, source_cells_of
 from .sandbox import Sandbox, reap_orphans
 from .staging import fingerprint, shown, stage
 
@@ -184,9 +185,11 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
             source_notebooks = gb.find_assignment(assignment).notebooks
             outcome.max_scores = {cell.name: cell.max_score for nb in source_notebooks for cell in nb.grade_cells}
             source_cells = source_cells_of(gb, assignment)
-        refusals, problem = _stage(course / "submitted" / student / assignment, staged, limits, outcome)
+        refusals, problem = _stage(course / "submitted" / student / assignment, staged, limits,
+                                   frozenset(source_cells), outcome)
         if problem is None:
-            checked = preflight(staged, source_cells, refusals, limits)
+            checked = preflight(staged, source_cells, refusals, limits,
+                                released_marks_of(config, assignment, source_cells))
             outcome.notes += checked.notes
             outcome.timestamp = checked.timestamp.isoformat() if checked.timestamp else None
             problem = checked.failure
@@ -208,13 +211,13 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
     return outcome.bounded()
 
 
-def _stage(submitted: Path, staged: Path, limits: SubmissionLimits, outcome: Outcome):
+def _stage(submitted: Path, staged: Path, limits: SubmissionLimits, notebooks: frozenset[str], outcome: Outcome):
     """Copy the submission's regular files and folders into `staged` (staging.py) within the limits.
 
     Returns (what was refused, a failure or None); the refusals also become notes.
     """
     try:
-        refusals = stage(submitted, staged, limits=limits)
+        refusals = stage(submitted, staged, limits=limits, notebooks=notebooks)
     except SubmissionTooLarge as error:
         return [], str(error)
     except OSError as error:
@@ -238,8 +241,7 @@ def _run_nbgrader(config, staged_root: Path, assignment: str, student: str, outc
     converter.create_student = True
     result = capture_log(converter)
     if not result["success"]:
-        reason = (result.get("error") or result.get("log") or "nbgrader failed").strip().splitlines()[-1]
-        outcome.failure = f"nbgrader could not autograde this submission: {reason}"
+        outcome.failure = f"nbgrader could not autograde this submission: {_nbgrader_reason(result)}"
         return
     with Gradebook(_worker["db_url"]) as gb:
         submission = gb.find_submission(assignment, student)
@@ -253,13 +255,24 @@ def _run_nbgrader(config, staged_root: Path, assignment: str, student: str, outc
         failure = nb.metadata.get("idnn", {}).get("failure")
         if failure:
             outcome.notes.append(f"{path.stem}: {failure}")
-        for cell in nb.cells:
-            info = cell.metadata.get("idnn")
-            if info and info.get("problems"):
-                outcome.hidden_failures[cell.metadata["nbgrader"]["grade_id"]] = info["problems"][:3]
-            if info and info.get("kernel_errors"):
-                outcome.hidden_failures.setdefault(cell.metadata["nbgrader"]["grade_id"], []).extend(
-                    info["kernel_errors"][:2])
+        for cell in nb.cells:  # the verdicts ApplyVerdicts wrote into the test cells (preflight removed any other)
+            info, grade_id = cell.metadata.get("idnn"), (cell.metadata.get("nbgrader") or {}).get("grade_id")
+            if not isinstance(info, dict) or not isinstance(grade_id, str):
+                continue
+            problems = [str(p) for p in (info.get("problems") or [])[:3]]
+            problems += [str(p) for p in (info.get("kernel_errors") or [])[:2]]
+            if problems:
+                outcome.hidden_failures[grade_id] = problems
+
+
+def _nbgrader_reason(result: dict) -> str:
+    """The error that stopped nbgrader, from what capture_log() caught: its last exception line, not the closing
+    "Please see the above traceback" of nbgrader's own exception."""
+    lines = [line.strip() for line in f"{result.get('log') or ''}\n{result.get('error') or ''}".splitlines()
+             if line.strip()]
+    errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception|Interrupt)\b.*", line)
+              and "NbGraderException" not in line]
+    return (errors or lines or ["nbgrader failed"])[-1]
 
 
 def _worker_config(config, submitted: Path | None = None):
@@ -285,8 +298,7 @@ def _write_feedback(config, assignment: str, student: str, outcome: Outcome) -> 
     converter.force = True
     result = capture_log(converter)
     if not result["success"]:
-        reason = (result.get("error") or result.get("log") or "nbgrader failed").strip().splitlines()[-1]
-        outcome.notes.append(f"the feedback page could not be generated: {reason}")
+        outcome.notes.append(f"the feedback page could not be generated: {_nbgrader_reason(result)}")
 
 
 # -- the writer side ----------------------------------------------------------------------------
@@ -361,12 +373,13 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
     summary = RunSummary([], 0, False, 0.0)
     todo = []
     for assignment in assignments:
+        notebooks = notebooks_of(db_url, assignment)
         for student, folder in submissions(course, assignment):
             problem = student_id_problem(student)
             if problem:  # cannot even be named in the gradebook: listed as not graded, and the run goes on
                 summary.not_graded.append(Outcome(assignment, shown(student), "", failure=problem))
                 continue
-            digest = _fingerprint(folder, limits)
+            digest = _fingerprint(folder, limits, notebooks)
             if journal.get((assignment, student), {}).get("fingerprint") == digest:
                 summary.skipped += 1
             else:
@@ -393,18 +406,23 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
     return summary
 
 
+#: A student id: letters, digits, and _ . @ - and spaces inside. nbgrader puts the id into file patterns (a "*"
+#: would match every classmate's folder) and strips its spaces (" ada" would be graded as "ada").
+STUDENT_ID = re.compile(r"[^\W_.\-][\w.@\- ]{0,127}(?<! )")
+
+
 def student_id_problem(student: str) -> str | None:
     """Why a folder name under submitted/ cannot be a student id in the gradebook, or None."""
-    if student != shown(student) or len(student) > 128 or student.startswith("."):
-        return (f"the folder submitted/{shown(student)[:200]} is not a usable student id (it must be printable "
-                f"UTF-8 text of at most 128 characters, not starting with a dot): rename the folder")
+    if not STUDENT_ID.fullmatch(student) or student != shown(student):
+        return (f"the folder submitted/{shown(student)[:200]} is not a usable student id (letters, digits, _ . @ - "
+                f"and inner spaces, at most 128 characters, starting with a letter or digit): rename the folder")
     return None
 
 
-def _fingerprint(folder: Path, limits: SubmissionLimits) -> str:
+def _fingerprint(folder: Path, limits: SubmissionLimits, notebooks: frozenset[str]) -> str:
     """The submission's fingerprint, or a stand-in naming why it could not be taken (staging will say more)."""
     try:
-        return fingerprint(folder, limits)
+        return fingerprint(folder, limits, notebooks)
     except Exception as error:  # noqa: BLE001 - a link for a folder, too many entries, an unreadable file...
         return f"unreadable: {type(error).__name__}: {str(error)[:200]}"
 
@@ -537,6 +555,12 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     for process in list(getattr(pool, "_processes", {}).values()):
         if process.is_alive():
             process.kill()
+
+
+def notebooks_of(db_url: str, assignment: str) -> frozenset[str]:
+    """The names of an assignment's notebooks, from the gradebook."""
+    with Gradebook(db_url) as gb:
+        return frozenset(nb.name for nb in gb.find_assignment(assignment).notebooks)
 
 
 def _check_assignments(db_url: str, assignments: list[str]) -> None:

@@ -308,8 +308,29 @@ def sanitize_output(output: NotebookNode) -> tuple[NotebookNode | None, list[str
                               f"script are shown]"}
     metadata = output.get("metadata") or {}
     output.data = NotebookNode(data)
-    output.metadata = NotebookNode({mime: value for mime, value in metadata.items() if mime in data})
+    output.metadata = NotebookNode({mime: _inert_metadata(value) for mime, value in metadata.items()
+                                    if mime in data and isinstance(value, dict)})
     return output, removed
+
+
+def _inert_metadata(value: dict) -> dict:
+    """An output's metadata for one MIME type, as the templates may read it: sizes that are plain numbers.
+
+    nbconvert writes an image's width and height into its <img> tag without quotes, so a width of
+    "1 onerror=..." would add an event handler; everything else in the metadata is dropped.
+    """
+    return {key: number for key in ("width", "height")
+            if (number := _plain_number(value.get(key))) is not None}
+
+
+def _plain_number(value) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and 0 < value < 100_000:
+        return value
+    if isinstance(value, str) and value.isdigit() and 0 < int(value) < 100_000:
+        return int(value)
+    return None
 
 
 def sanitize_attachments(attachments: dict) -> dict:

@@ -124,39 +124,38 @@ def _walk_fd(dir_fd: int, relative: Path, budget: _EntryBudget):
         os.close(dir_fd)
 
 
-def is_notebook(relative: Path) -> bool:
-    """A notebook at the top of the submission (where the assignment's notebooks are)."""
-    return relative.suffix == ".ipynb" and relative.parent == Path()
-
-
 class _ByteBudget:
-    """Decides which regular files fit the limits: each notebook on its own, the other files together."""
+    """Decides which regular files fit the limits: each of the assignment's notebooks on its own (at the top of
+    the submission, under its own name), every other file, other notebooks included, within one shared budget."""
 
-    def __init__(self, limits: SubmissionLimits | None):
-        self.limits, self.left = limits, limits.max_bytes if limits is not None else None
+    def __init__(self, limits: SubmissionLimits | None, notebooks: frozenset[str] = frozenset()):
+        self.limits, self.notebooks = limits, notebooks
+        self.left = limits.max_bytes if limits is not None else None
 
     def refusal(self, relative: Path, nbytes: int) -> str | None:
         """Why a file of `nbytes` is left out, or None (and then it is counted)."""
         if self.limits is None:
             return None
-        if is_notebook(relative):
+        if relative.parent == Path() and relative.suffix == ".ipynb" and relative.stem in self.notebooks:
             if nbytes > self.limits.max_notebook_bytes:
                 return (f"it is {size(nbytes)}, and a notebook may have at most {size(self.limits.max_notebook_bytes)}"
                         f" (clear its outputs, Kernel > Restart Kernel and Clear Outputs, and submit it again)")
             return None
         if nbytes > self.left:
             return (f"it is {size(nbytes)}, more than is left of the {size(self.limits.max_bytes)} that a "
-                    f"submission's files other than its notebooks may have together")
+                    f"submission's files other than the assignment's notebooks may have together")
         self.left -= nbytes
         return None
 
 
-def stage(submission: Path, dest: Path, skip=None, limits: SubmissionLimits | None = None) -> list[Refusal]:
+def stage(submission: Path, dest: Path, skip=None, limits: SubmissionLimits | None = None,
+          notebooks: frozenset[str] = frozenset()) -> list[Refusal]:
     """Copy the regular files and folders of `submission` into `dest` (created); return what was refused.
 
     skip(relative_path) -> True leaves a regular file out without a note (e.g. notebooks). With `limits`,
     a submission of too many entries raises SubmissionTooLarge before anything is copied, and a file too
-    large for what is left of the budget is refused unread (its size is known before it is opened to read).
+    large for what is left of the budget is refused unread (its size is known before it is opened to read);
+    `notebooks` names the assignment's notebooks, each held to max_notebook_bytes instead of the budget.
     """
     # First count the names each multiply linked file has here, reading nothing: a file with more
     # links than that is (or may be) somebody else's, and is never read.
@@ -169,7 +168,7 @@ def stage(submission: Path, dest: Path, skip=None, limits: SubmissionLimits | No
                 names_here[(info.st_dev, info.st_ino)] = names_here.get((info.st_dev, info.st_ino), 0) + 1
     dest.mkdir(parents=True, exist_ok=True)
     notes: list[Refusal] = []
-    budget = _ByteBudget(limits)
+    budget = _ByteBudget(limits, notebooks)
     for relative, info, fd in walk(submission, max_entries):
         target = dest / relative
         if fd is None:
@@ -210,7 +209,7 @@ def _copy(fd: int, target: Path, nbytes: int) -> None:
             raise OSError(errno.EFBIG, "the file grew while it was copied")
 
 
-def fingerprint(folder: Path, limits: SubmissionLimits | None = None) -> str:
+def fingerprint(folder: Path, limits: SubmissionLimits | None = None, notebooks: frozenset[str] = frozenset()) -> str:
     """sha256 over the names, kinds and bytes of every entry of a submission, read as `stage` reads it.
 
     Names are hashed as bytes (a name need not be valid UTF-8) and files streamed, never read whole;
@@ -219,7 +218,7 @@ def fingerprint(folder: Path, limits: SubmissionLimits | None = None) -> str:
     is read), and a submission of too many entries raises SubmissionTooLarge.
     """
     digest = hashlib.sha256()
-    budget = _ByteBudget(limits)
+    budget = _ByteBudget(limits, notebooks)
     for relative, info, fd in walk(folder, limits.max_entries if limits is not None else None):
         digest.update(os.fsencode(str(relative)) + b"\0")
         if fd is None:
