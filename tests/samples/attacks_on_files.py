@@ -124,6 +124,16 @@ def _lost_marks(folder: Path) -> None:
     nbformat.write(nb, path)
 
 
+def _fresh_notebook(folder: Path) -> None:
+    """The answers copied into a fresh notebook: no nbgrader marks, and every cell id new."""
+    _lost_marks(folder)
+    path = folder / f"{NOTEBOOK}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"fresh-{index}"
+    nbformat.write(nb, path)
+
+
 FILE_ATTACKS = [
     Sample("undecodable_name", "correct answers beside a file whose name is not valid UTF-8: graded as usual",
            answers=SOLVED, expected=POINTS, damage=_undecodable_name),
@@ -156,4 +166,6 @@ FILE_ATTACKS = [
            "below the answer, is graded", answers=SOLVED, expected=POINTS, damage=_pasted_above),
     Sample("lost_marks", "correct answers in a notebook whose cells lost their nbgrader marks: put back from the "
            "released notebook by cell id", answers=SOLVED, expected=POINTS, damage=_lost_marks),
+    Sample("fresh_notebook", "correct answers copied into a fresh notebook (no marks, new cell ids): the test cells "
+           "are put back at the end, after every answer", answers=SOLVED, expected=POINTS, damage=_fresh_notebook),
 ]

@@ -88,8 +88,9 @@ class RestoreHiddenTests(OverwriteCells):
             position = source_ids.index(grade_cell.name)
             earlier = [present[name] for name in reversed(source_ids[:position]) if name in present]
             at = earlier[0] + 1 if earlier else (0 if position == 0 else len(nb.cells))
-            nb.cells.insert(at, self.missing_cell_transform(source_cells[position], grade_cell.max_score,
-                                                            is_solution=grade_cell.name in solution_ids))
+            restored = self.missing_cell_transform(source_cells[position], grade_cell.max_score,
+                                                   is_solution=grade_cell.name in solution_ids)
+            nb.cells.insert(at, nbformat.from_dict(restored))  # a NotebookNode, like the cells around it
         return nb, resources
 
 
