@@ -229,20 +229,12 @@ def _stage(submitted: Path, staged: Path, limits: SubmissionLimits, notebooks: f
 
 def _run_nbgrader(config, staged_root: Path, assignment: str, student: str, outcome: Outcome) -> None:
     from nbgrader.converters import Autograde
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
 
-    course = Path(config.CourseDirectory.root)
-    config = _worker_config(config, submitted=staged_root)
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id, coursedir.student_id = assignment, student
-    converter = Autograde(coursedir=coursedir, config=config)
-    converter.force = True
-    converter.create_student = True
-    result = capture_log(converter)
-    if not result["success"]:
-        outcome.failure = f"nbgrader could not autograde this submission: {_nbgrader_reason(result)}"
+    problem = _convert(Autograde, config, assignment, student, submitted=staged_root, create_student=True)
+    if problem:
+        outcome.failure = f"nbgrader could not autograde this submission: {problem}"
         return
+    course = Path(config.CourseDirectory.root)
     with Gradebook(_worker["db_url"]) as gb:
         submission = gb.find_submission(assignment, student)
         for notebook in submission.notebooks:
@@ -275,30 +267,35 @@ def _nbgrader_reason(result: dict) -> str:
     return (errors or lines or ["nbgrader failed"])[-1]
 
 
-def _worker_config(config, submitted: Path | None = None):
-    """The course configuration pointed at this worker's private gradebook (and staged submissions)."""
+def _convert(converter_class, config, assignment: str, student: str, submitted: Path | None = None,
+             **settings) -> str | None:
+    """Run one of nbgrader's converters on one submission, against this worker's private gradebook (and staged
+    submissions); returns why it failed, or None."""
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
     config = config.copy()
     config.CourseDirectory.db_url = _worker["db_url"]
     if submitted is not None:
         config.CourseDirectory.submitted_directory = str(submitted)
-    return config
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id, coursedir.student_id = assignment, student
+    converter = converter_class(coursedir=coursedir, config=config)
+    converter.force = True
+    for name, value in settings.items():
+        setattr(converter, name, value)
+    result = capture_log(converter)
+    return None if result["success"] else _nbgrader_reason(result)
 
 
 def _write_feedback(config, assignment: str, student: str, outcome: Outcome) -> None:
     """The student's feedback page, from the autograded notebook and this worker's gradebook (nbgrader's
     GenerateFeedback, configured by nbgrader_config.py: hidden checks removed, outputs sanitised)."""
     from nbgrader.converters import GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
 
-    config = _worker_config(config)
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id, coursedir.student_id = assignment, student
-    converter = GenerateFeedback(coursedir=coursedir, config=config)
-    converter.force = True
-    result = capture_log(converter)
-    if not result["success"]:
-        outcome.notes.append(f"the feedback page could not be generated: {_nbgrader_reason(result)}")
+    problem = _convert(GenerateFeedback, config, assignment, student)
+    if problem:
+        outcome.notes.append(f"the feedback page could not be generated: {problem}")
 
 
 # -- the writer side ----------------------------------------------------------------------------
