@@ -18,25 +18,25 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed bubblewrap
 
-## Grading runs student code inside bubblewrap: install it when we can (root, Debian/Ubuntu).
-bubblewrap:
-	@command -v bwrap >/dev/null || { \
+## $(call apt_install,COMMAND,PACKAGE,WHAT FOR): install a Debian package when COMMAND is missing and we can
+## (root, Debian/Ubuntu); otherwise say how.
+define apt_install
+	@command -v $(1) >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing bubblewrap (the grading sandbox)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	    echo "installing $(2) ($(3))"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "note: bubblewrap is not installed; autograding needs it: sudo apt-get install bubblewrap"; \
+	    echo "note: $(2) is not installed, and $(3) need it: sudo apt-get install $(2)"; \
 	  fi; }
+endef
 
-## The browser tests open the feedback and the formgrader in Debian's chromium: install it when we can.
+## Grading runs student code inside bubblewrap.
+bubblewrap:
+	$(call apt_install,bwrap,bubblewrap,the grading sandbox and autograding)
+
+## The browser tests open the feedback and the formgrader in Debian's chromium.
 chromium:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium (for the browser tests)"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "note: chromium is not installed; the browser tests need it: sudo apt-get install chromium"; \
-	  fi; }
+	$(call apt_install,chromium,chromium,the browser tests)
 
 ## Regenerate release/ (the student copies) from source/.
 release: setup
