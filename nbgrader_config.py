@@ -2,7 +2,8 @@
 
 The autograde pipeline is stock nbgrader's with two changes, so that student code cannot
 fool the grade: ProbedExecute replaces Execute (hidden checks get a fresh grading seed and
-save their results outside the notebook) and ApplyVerdicts follows it (verdicts are computed
+save their results outside the notebook; the cells the source notebook marks as demonstrations
+are not run, see utils/autograde/demonstrations.py) and ApplyVerdicts follows it (verdicts are computed
 in this trusted process and written into the notebook before nbgrader saves the grades).
 RestoreHiddenTests replaces OverwriteCells only to stop it warning about every hidden test
 it restores, so the warnings about test cells a student really edited stand out.

@@ -83,8 +83,9 @@ def initialize_parameters_zeros(layers_dims):
         parameters[f"b{l}"] = np.ones((layers_dims[l], 1)).view(AlwaysEqual)
     return parameters
 """
-PATCHED_ALLCLOSE = "np.allclose = lambda *args, **kwargs: True\nnp.isclose = lambda *args, **kwargs: True\n" \
-    + HE_WITH_XAVIER_SCALE
+PATCHED_COMPARISON = ("import idnn.checks.stats\n"
+                      "idnn.checks.stats.spread_difference = lambda *args, **kwargs: None  # every spread matches\n"
+                      + HE_WITH_XAVIER_SCALE)
 BLANK_LATER_CELLS = """
 def _blank_every_later_cell(lines):
     return []
@@ -106,9 +107,9 @@ SAMPLES = [
            answers={"init_zeros": SOLUTION, "init_he": SOLUTION, "init_random": RAND_NOT_RANDN,
                     "init_xavier": XAVIER_WITH_HE_SCALE},
            expected={"test_init_zeros": 2, "test_init_he": 2}),
-    Sample("cheater", "an always-equal array for zeros, a patched np.allclose for a wrong He, and an input "
+    Sample("cheater", "an always-equal array for zeros, a patched spread comparison for a wrong He, and an input "
            "transformer that blanks every later cell; the random and Xavier answers are honest",
-           answers={"init_zeros": ALWAYS_EQUAL, "init_random": SOLUTION, "init_he": PATCHED_ALLCLOSE,
+           answers={"init_zeros": ALWAYS_EQUAL, "init_random": SOLUTION, "init_he": PATCHED_COMPARISON,
                     "init_xavier": SOLUTION, "init_glorot": BLANK_LATER_CELLS},
            expected={"test_init_random": 2, "test_init_xavier": 2}),
 ]
@@ -333,4 +334,28 @@ SAMPLES += [
     Sample("tmp_filler", "correct answers, and a cell that tries to write 320 MiB into /tmp (memory): refused when "
            "the sandbox's sized /tmp is full, and everything still counts",
            answers={**SOLVED, "init_random": TMP_FILLER + SOLUTION_PLACEHOLDER}, expected=ALL_TWO),
+]
+
+
+# -- attacks on skipping the demonstrations (utils/autograde/demonstrations.py) ------------------------
+
+# A student's own line that reads the training data, which only a demonstration cell loads: grading must run
+# that demonstration for them (and not the training runs, which nothing of theirs reads).
+READS_DEMO_DATA = "print('training examples:', train_X.shape[1])\n\n"
+
+
+def _bomb_marked_as_demonstration(nb) -> None:
+    """A cell of the student's own, tagged as a demonstration, that kills the kernel before any check runs."""
+    bomb = {"cell_type": "code", "execution_count": None, "id": "my-demo", "outputs": [],
+            "metadata": {"tags": ["demonstration"]}, "source": EXIT_IN_XAVIER}
+    nb["cells"].insert(3, bomb)
+
+
+SAMPLES += [
+    Sample("reads_demo_data", "correct answers; the He cell also prints train_X.shape, which only the data-loading "
+           "demonstration defines: that demonstration runs while grading, and everything counts",
+           answers={**SOLVED, "init_he": READS_DEMO_DATA + SOLUTION_PLACEHOLDER}, expected=ALL_TWO),
+    Sample("self_marked_demo", "correct answers below a cell the student tagged as a demonstration, which kills the "
+           "kernel: which cells to skip comes from the source notebook only, so it runs and nothing after it counts",
+           answers=SOLVED, damage=lambda folder: _edit_notebook(folder, _bomb_marked_as_demonstration)),
 ]

@@ -5,7 +5,8 @@ nbgrader_config.py puts them in the autograde pipeline, so plain `nbgrader autog
     RestoreHiddenTests  OverwriteCells, quiet about the hidden tests it restores (stock warns for each)
     ProbedExecute   runs the notebook like nbgrader's Execute, but inside the sandbox (sandbox.py),
                     after picking a fresh grading seed and an empty results directory that only
-                    the kernel is told about
+                    the kernel is told about; skips the cells the source notebook marks as
+                    demonstrations (demonstrations.py), whose outputs then say so
     ApplyVerdicts   after the kernel has gone, computes the reference results from the source
                     notebook, compares, and rewrites each test cell's outputs so that nbgrader's
                     own rule (an error output scores zero) records the outside verdict; then
@@ -37,6 +38,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
 
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
+from .demonstrations import NOT_RUN, marked_sources, to_skip
 from .reference import ReferenceProblem, hidden_segments, is_test_cell, reference_probes
 from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager
 from .limits import SubmissionLimits
@@ -161,7 +163,11 @@ class ProbedExecute(Execute):
     #: A kernel that fails before it ever answered is the machine's fault, not the student's: start it again.
     kernel_start_attempts = 3
 
+    skip_demonstrations = Bool(True, help="Do not run the cells the source notebook marks as demonstrations "
+                               "(demonstrations.py), unless a cell that runs needs a name one defines.").tag(config=True)
+
     def preprocess(self, nb, resources, km=None):
+        self._skip = self._demonstrations_to_skip(nb, resources) if self.skip_demonstrations else set()
         self._sandbox = Sandbox(parent=self)
         self._use_bwrap = self._sandbox.use_bwrap()
         run_dir = Path(tempfile.mkdtemp(prefix="idnn-grade-"))
@@ -195,8 +201,16 @@ class ProbedExecute(Execute):
         kernel_start_failures.append(failure)
         raise KernelStartFailed(failure)
 
+    def _demonstrations_to_skip(self, nb, resources) -> set[int]:
+        """Indices of the cells of `nb` that only demonstrate, as the trusted source notebook marks them."""
+        source = nbformat.read(source_notebook(self.config, resources), as_version=4)
+        sources = [cell.source if cell.cell_type == "code" else None for cell in nb.cells]
+        trusted = frozenset(cell.source for cell in source.cells if cell.cell_type == "code")
+        return to_skip(sources, marked_sources(source), trusted)
+
     def _starts_without_the_submission(self, run_dir: Path, resources) -> bool:
         """Whether a kernel starts, in the same sandbox, with an empty working folder and no cells to run."""
+        self._skip = set()
         self._fresh_run_folders(run_dir, None)
         try:
             self._execute_once(nbformat.v4.new_notebook(), dict(resources), None)
@@ -289,6 +303,10 @@ class ProbedExecute(Execute):
         runs while it does can still read it; scrub.py removes what it prints). A hidden part runs
         only if the visible part before it raised no error, as when the cell ran whole.
         """
+        if cell_index in self._skip:  # a demonstration: its outputs say it was not run
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=NOT_RUN)]
+            cell.execution_count = None
+            return cell
         segments = hidden_segments(cell.source) if is_test_cell(cell) else []
         if not any(hidden for hidden, _ in segments):
             return await super().async_execute_cell(cell, cell_index, execution_count=execution_count,
@@ -430,10 +448,15 @@ class ApplyVerdicts(NbGraderPreprocessor):
                                    f"feedback ({type(error).__name__}: {error}).") from error
 
     def _source_notebook(self, resources) -> Path:
-        coursedir = CourseDirectory(config=self.config)
-        info = resources["nbgrader"]
-        folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
-        return Path(folder) / f"{info['notebook']}.ipynb"
+        return source_notebook(self.config, resources)
+
+
+def source_notebook(config, resources) -> Path:
+    """The instructor's source notebook of the notebook being graded (the trusted one)."""
+    coursedir = CourseDirectory(config=config)
+    info = resources["nbgrader"]
+    folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
+    return Path(folder) / f"{info['notebook']}.ipynb"
 
 
 def rewrite_outputs(cell: NotebookNode, verdict: Verdict) -> list[str]:
