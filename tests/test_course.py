@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from idnn import data
-from idnn.autograde.reference import BEGIN_HIDDEN, hidden_code, is_test_cell
+from idnn.autograde.reference import DEFAULT_MARKERS, hidden_code, is_test_cell
 from idnn.build_datasets import MANIFEST, build_all
 
 from .conftest import ASSIGNMENTS, REPO, code_cells, make_course, nbgrader, read_notebook
@@ -66,7 +66,7 @@ def test_release_is_fresh_and_holds_no_solution_or_hidden_code(tmp_path):
 
     for path in (REPO / "release").rglob("*.ipynb"):
         text = path.read_text()
-        assert "BEGIN SOLUTION" not in text and BEGIN_HIDDEN not in text and "Probe(" not in text, path
+        assert "BEGIN SOLUTION" not in text and DEFAULT_MARKERS.begin not in text and "Probe(" not in text, path
     for assignment in ASSIGNMENTS:
         source = read_notebook(REPO / "source" / assignment / f"{assignment}.ipynb")
         released = _given_lines(read_notebook(REPO / "release" / assignment / f"{assignment}.ipynb"))

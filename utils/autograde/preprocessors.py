@@ -39,7 +39,7 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
 from .demonstrations import NOT_RUN, marked_sources, to_skip
-from .reference import ReferenceProblem, hidden_segments, is_test_cell, reference_probes
+from .reference import HiddenMarkers, ReferenceProblem, is_test_cell, reference_probes
 from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager
 from .limits import SubmissionLimits
 from .staging import stage
@@ -65,10 +65,9 @@ class RestoreHiddenTests(OverwriteCells):
                 source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
             except MissingEntry:
                 source_cell = None
-            if source_cell is not None and cell.source == _released_source(source_cell):
+            if source_cell is not None and cell.source == self._released_source(source_cell, cell_index):
                 cell.source = source_cell.source
         return super().preprocess_cell(cell, resources, cell_index)
-
 
     def add_missing_grade_cells(self, nb, resources):
         """Put back each deleted test cell after the nearest earlier cell of the source that is still there.
@@ -95,12 +94,13 @@ class RestoreHiddenTests(OverwriteCells):
             nb.cells.insert(at, nbformat.from_dict(restored))  # a NotebookNode, like the cells around it
         return nb, resources
 
-
-def _released_source(source_cell) -> str:
-    """What generate_assignment left of a source cell: the source without its hidden tests."""
-    released = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source, metadata={})
-    ClearHiddenTests()._remove_hidden_test_region(released)
-    return released.source
+    def _released_source(self, source_cell, cell_index: int) -> str:
+        """What generate_assignment left of a source test cell: the source without its hidden tests (nbgrader's
+        ClearHiddenTests, configured as for the release)."""
+        released = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source,
+                                metadata={"nbgrader": {"grade": True, "grade_id": source_cell.name}})
+        released, _ = ClearHiddenTests(config=self.config).preprocess_cell(released, {}, cell_index)
+        return released.source
 
 
 class RefuseLinks(NbGraderPreprocessor):
@@ -168,6 +168,7 @@ class ProbedExecute(Execute):
 
     def preprocess(self, nb, resources, km=None):
         self._skip = self._demonstrations_to_skip(nb, resources) if self.skip_demonstrations else set()
+        self._markers = HiddenMarkers.of(self.config)
         self._sandbox = Sandbox(parent=self)
         self._use_bwrap = self._sandbox.use_bwrap()
         run_dir = Path(tempfile.mkdtemp(prefix="idnn-grade-"))
@@ -307,7 +308,7 @@ class ProbedExecute(Execute):
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=NOT_RUN)]
             cell.execution_count = None
             return cell
-        segments = hidden_segments(cell.source) if is_test_cell(cell) else []
+        segments = self._markers.segments(cell.source) if is_test_cell(cell) else []
         if not any(hidden for hidden, _ in segments):
             return await super().async_execute_cell(cell, cell_index, execution_count=execution_count,
                                                     store_history=store_history)
@@ -397,9 +398,9 @@ class ApplyVerdicts(NbGraderPreprocessor):
         if run is None:
             raise RuntimeError("ApplyVerdicts needs ProbedExecute earlier in Autograde.autograde_preprocessors.")
         try:
-            source = self._source_notebook(resources)
-            references = reference_probes(source, run["seed"])
-            scrubber = self._scrubber(source, resources)
+            source, markers = self._source_notebook(resources), HiddenMarkers.of(self.config)
+            references = reference_probes(source, run["seed"], markers)
+            scrubber = self._scrubber(source, resources, markers)
             reclaim_results_dir(Path(run["probe_dir"]))  # the kernel has gone: the directory is ours again
             for cell in nb.cells:
                 if is_test_cell(cell):
@@ -437,12 +438,12 @@ class ApplyVerdicts(NbGraderPreprocessor):
         cell.metadata["idnn"] = {"hidden_passed": verdict.passed, "kernel_errors": kernel_errors,
                                  "problems": verdict.problems}
 
-    def _scrubber(self, source: Path, resources) -> Scrubber:
+    def _scrubber(self, source: Path, resources, markers: HiddenMarkers) -> Scrubber:
         coursedir = CourseDirectory(config=self.config)
         info = resources["nbgrader"]
         release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"])) / source.name
         try:
-            return Scrubber.for_notebook(source, release if release.is_file() else None, helper_package_text())
+            return Scrubber.for_notebook(source, release if release.is_file() else None, helper_package_text(), markers)
         except Exception as error:
             raise ReferenceProblem(f"The hidden checks of {source} could not be read to keep them out of the "
                                    f"feedback ({type(error).__name__}: {error}).") from error

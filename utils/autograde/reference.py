@@ -14,16 +14,54 @@ ReferenceProblem, which stops grading loudly (the verdicts catch every other err
 """
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
+from nbgrader.preprocessors import ClearHiddenTests
 
 from .. import probe as probe_module
 
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class HiddenMarkers:
+    """The lines that open and close a test cell's hidden region, as nbgrader's ClearHiddenTests reads them.
+
+    A line holding the begin delimiter opens a region and one holding the end delimiter closes it; both
+    lines belong to no region (nbgrader's own rule, so that what the release hides is exactly what grading
+    treats as hidden). The delimiters come from nbgrader's configuration (c.ClearHiddenTests.*).
+    """
+
+    begin: str = ClearHiddenTests.begin_test_delimeter.default_value
+    end: str = ClearHiddenTests.end_test_delimeter.default_value
+
+    @classmethod
+    def of(cls, config) -> "HiddenMarkers":
+        settings = ClearHiddenTests(config=config)
+        return cls(settings.begin_test_delimeter, settings.end_test_delimeter)
+
+    def segments(self, source: str) -> list[tuple[bool, str]]:
+        """The cell's source in order, as (hidden, text) pieces; marker lines dropped, empty pieces left out."""
+        pieces: list[tuple[bool, list[str]]] = [(False, [])]
+        for line in source.split("\n"):
+            if self.begin in line:
+                pieces.append((True, []))
+            elif self.end in line:
+                pieces.append((False, []))
+            else:
+                pieces[-1][1].append(line)
+        return [(hidden, "\n".join(lines)) for hidden, lines in pieces if "\n".join(lines).strip()]
+
+    def hidden_code(self, source: str) -> str:
+        """The lines inside the hidden regions ('' when there are none)."""
+        return "\n".join(text for hidden, text in self.segments(source) if hidden)
+
+
+#: nbgrader's default delimiters (what the course's nbgrader_config.py keeps).
+DEFAULT_MARKERS = HiddenMarkers()
 
 
 class ReferenceProblem(RuntimeError):
@@ -36,28 +74,9 @@ def is_test_cell(cell) -> bool:
     return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
 
 
-def hidden_code(source: str) -> str:
+def hidden_code(source: str, markers: HiddenMarkers = DEFAULT_MARKERS) -> str:
     """The lines between the hidden-test markers ('' when there are none)."""
-    lines, inside = [], False
-    for line in source.splitlines():
-        if line.strip() == BEGIN_HIDDEN:
-            inside = True
-        elif line.strip() == END_HIDDEN:
-            inside = False
-        elif inside:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def hidden_segments(source: str) -> list[tuple[bool, str]]:
-    """The cell's source in order, as (hidden, text) pieces; markers dropped, empty pieces left out."""
-    segments: list[tuple[bool, list[str]]] = [(False, [])]
-    for line in source.splitlines():
-        if line.strip() in (BEGIN_HIDDEN, END_HIDDEN):
-            segments.append((line.strip() == BEGIN_HIDDEN, []))
-        else:
-            segments[-1][1].append(line)
-    return [(hidden, "\n".join(lines)) for hidden, lines in segments if "\n".join(lines).strip()]
+    return markers.hidden_code(source)
 
 
 def definitions(source: str) -> str:
@@ -68,10 +87,11 @@ def definitions(source: str) -> str:
     return ast.unparse(tree)
 
 
-def reference_probes(source_notebook: Path, seed: int) -> dict[str, list[probe_module.Probe]]:
+def reference_probes(source_notebook: Path, seed: int,
+                     markers: HiddenMarkers = DEFAULT_MARKERS) -> dict[str, list[probe_module.Probe]]:
     """{grade_id: the probes its hidden code records} for the solution in `source_notebook`."""
     try:
-        return _reference_probes(source_notebook, seed)
+        return _reference_probes(source_notebook, seed, markers)
     except ReferenceProblem:
         raise
     except Exception as error:
@@ -79,7 +99,7 @@ def reference_probes(source_notebook: Path, seed: int) -> dict[str, list[probe_m
                                f"Fix the source notebook.") from error
 
 
-def _reference_probes(source_notebook: Path, seed: int) -> dict[str, list[probe_module.Probe]]:
+def _reference_probes(source_notebook: Path, seed: int, markers: HiddenMarkers) -> dict[str, list[probe_module.Probe]]:
     nb = nbformat.read(source_notebook, as_version=4)
     namespace: dict = {"__name__": "__reference__"}
     for cell in nb.cells:
@@ -90,7 +110,7 @@ def _reference_probes(source_notebook: Path, seed: int) -> dict[str, list[probe_
         if not is_test_cell(cell):
             continue
         grade_id = cell.metadata["nbgrader"]["grade_id"]
-        code = hidden_code(cell.source)
+        code = markers.hidden_code(cell.source)
         probes: list[probe_module.Probe] = []
         with probe_module.reference_session(seed, probes.append):
             exec(compile(code, f"{source_notebook.name}:{grade_id}", "exec"), namespace)

@@ -36,7 +36,7 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from .reference import hidden_code, is_test_cell
+from .reference import DEFAULT_MARKERS, HiddenMarkers, is_test_cell
 
 NOTICE = "[output removed: it quoted the hidden checks]"
 #: Shorter names are left alone: a word of three letters is too likely to be printed for other reasons.
@@ -60,11 +60,12 @@ class Scrubber:
             if self.names else None
 
     @classmethod
-    def for_notebook(cls, source, release=None, public_text: str = "") -> "Scrubber":
+    def for_notebook(cls, source, release=None, public_text: str = "",
+                     markers: HiddenMarkers = DEFAULT_MARKERS) -> "Scrubber":
         """The scrubber for a source notebook; `release` is the student copy (derived from `source` if None)."""
         source = _notebook(source)
         release = _notebook(release) if release is not None else _released(source)
-        hidden = [hidden_code(cell.source) for cell in source.cells if is_test_cell(cell)]
+        hidden = [markers.hidden_code(cell.source) for cell in source.cells if is_test_cell(cell)]
         public = "\n".join(cell.source for cell in release.cells) + "\n" + public_text
         public_words = set(_WORD.findall(public)) | set(keyword.kwlist) | set(dir(builtins)) | _numpy_names()
         names, lines = set(), set()
