@@ -146,9 +146,9 @@ def test_a_kernel_that_never_starts_is_never_a_silent_zero(tmp_path):
 def _worker_limit(snapshot: str, queue) -> None:
     import resource
 
-    from idnn.autograde.runner import _init_worker
+    from idnn.autograde.worker import init_worker
 
-    _init_worker(multiprocessing.get_context("spawn").Value("i", 0), "/nonexistent", snapshot, 3 * 2**30)
+    init_worker(multiprocessing.get_context("spawn").Value("i", 0), "/nonexistent", snapshot, 3 * 2**30)
     queue.put(resource.getrlimit(resource.RLIMIT_AS))
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from idnn.autograde.limits import SubmissionLimits
 from idnn.autograde.preflight import _read_timestamp
-from idnn.autograde.runner import Outcome, _stage
+from idnn.autograde.outcome import Outcome
+from idnn.autograde.worker import _stage
 from idnn.autograde.sandbox import UidLease
 from idnn.autograde.staging import fingerprint, read_small_text, shown, stage
 

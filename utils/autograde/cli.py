@@ -84,16 +84,9 @@ def assignments_in_gradebook(course: Path) -> list[str]:
         return [a.name for a in gb.assignments]
 
 
-def notebooks_of(course: Path, assignment: str) -> list[str]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(gradebook_url(course)) as gb:
-        return [nb.name for nb in gb.find_assignment(assignment).notebooks]
-
-
-def report_assignment(course: Path, assignment: str, report_dir: Path, feedback: bool) -> None:
-    """Print the grade table and notes of one assignment; write its CSV, its HTML report and failure pages."""
-    from .report import AssignmentReport, write_failure_feedback
+def report_assignment(course: Path, assignment: str, report_dir: Path) -> None:
+    """Print the grade table and notes of one assignment; write its CSV and its HTML report."""
+    from .report import AssignmentReport
 
     report = AssignmentReport(course, assignment)
     print()
@@ -102,8 +95,6 @@ def report_assignment(course: Path, assignment: str, report_dir: Path, feedback:
         print(f"  note: {shown(student)}: {shown(reason)}")
     report.write_csv(report_dir / f"{assignment}-grades.csv")
     report.write_html(report_dir / f"{assignment}.html")
-    if feedback:  # the workers wrote the graded submissions' pages; these say why one failed
-        write_failure_feedback(course, report, notebooks_of(course, assignment))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     for assignment in assignments:
         try:
-            report_assignment(course, assignment, report_dir, feedback=not args.no_feedback)
+            report_assignment(course, assignment, report_dir)
         except Exception as error:  # noqa: BLE001 - one assignment's report must not stop the others'
             print(f"warning: the report of {assignment} could not be written ({type(error).__name__}: "
                   f"{shown(str(error))[:300]})", file=sys.stderr)

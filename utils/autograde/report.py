@@ -8,7 +8,6 @@ import base64
 import csv
 import html
 import io
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -18,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402 (after choosing a backend that nee
 
 from .course import gradebook_url  # noqa: E402
 from .gradebook_table import cell_scores, format_table, max_scores  # noqa: E402
-from .runner import read_journal  # noqa: E402
+from .journal import read_journal  # noqa: E402
 from .staging import shown  # noqa: E402
 
 
@@ -95,28 +94,6 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} img{{max-width:10
 </body></html>
 """
         path.write_text(page)
-
-
-def write_failure_feedback(course: Path, report: "AssignmentReport", notebooks: list[str]) -> int:
-    """A feedback page for each submission that could not be graded, saying why; returns how many."""
-    written = 0
-    for student, entry in report.journal.items():
-        if not entry.get("failure"):
-            continue
-        try:
-            folder = course / "feedback" / student / report.assignment
-            folder.mkdir(parents=True, exist_ok=True)
-            for notebook in notebooks:
-                (folder / f"{notebook}.html").write_text(
-                    f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}</title></head>"
-                    f"<body><h1>{html.escape(report.assignment)}: your submission could not be graded</h1>"
-                    f"<p>{html.escape(entry['failure'])}.</p><p>Score: 0 of {report.possible:g}. Fix the problem "
-                    f"and submit again, or ask your instructor.</p></body></html>\n")
-                written += 1
-        except (OSError, ValueError) as error:  # one student's page must not stop the others'
-            print(f"warning: the feedback page of {shown(student)} could not be written ({type(error).__name__}: "
-                  f"{shown(str(error))})", file=sys.stderr)
-    return written
 
 
 def _inert(text: str) -> str:

@@ -2,49 +2,45 @@
 
     run(course, assignments, jobs=2)
 
-Each submission is graded by nbgrader's own Autograde converter (so nbgrader_config.py
-applies: sandbox, hidden-check verdicts), in a worker process of a pool. A worker works on
-a private copy of the gradebook and a staged copy of the submission, and returns the
-scores nbgrader computed. Only this process writes them into the real gradebook, one
-submission at a time, and then appends a line to the journal (autograded/.journal.jsonl).
+The path of one submission, in order:
 
-A rerun skips every submission whose files are unchanged since the journal recorded it, so
-after Ctrl-C or kill -9 nothing is lost and nothing finished is graded again. A submission
-that cannot be graded (invalid JSON, no notebook, a crash) gets zero and a recorded reason;
-the others are graded as usual.
+    runner.run            finds what to grade: every submission whose fingerprint (staging.py) differs from
+                          its last journal line (journal.py)
+    pool.grade_all        hands it to a worker process; survives workers that crash or overrun
+    worker.grade_one      stages, checks and repairs it (staging.py, preflight.py), grades it with nbgrader's
+                          Autograde converter against the worker's private copy of the gradebook, writes its
+                          feedback page (feedback.py), and returns an Outcome (outcome.py)
+    runner.commit         writes the Outcome's scores into the real gradebook, then appends it to the journal;
+                          a submission that scored zero for a reason gets a page saying why (feedback.py)
+
+Only this process writes the gradebook and the journal, one submission at a time, so after Ctrl-C or
+kill -9 nothing is lost and nothing finished is graded again. A submission that cannot be graded (invalid
+JSON, no notebook, a crash) gets zero and a recorded reason; the others are graded as usual.
 """
 
-import ctypes
 import datetime as dt
-import json
-import multiprocessing
 import os
 import re
-import resource
 import shutil
-import signal
+import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
 from .course import gradebook_url, load_config
-from .limits import SubmissionLimits, SubmissionTooLarge
-from .preflight import preflight, released_marks_of, source_cells_of
+from .feedback import failure_page
+from .journal import JOURNAL, append, read_journal  # noqa: F401 (JOURNAL, read_journal: the journal's API here too)
+from .limits import SubmissionLimits
+from .outcome import Outcome
+from .pool import Pool, grade_all
 from .sandbox import Sandbox, reap_orphans
-from .staging import fingerprint, shown, stage
-
-JOURNAL = ".journal.jsonl"
-#: A reason or a note is cut to this many characters, and a submission keeps at most MAX_NOTES notes.
-MAX_REASON, MAX_NOTES = 600, 20
+from .staging import fingerprint, shown
 
 # nbgrader's add_submission trips SQLAlchemy 2's autoflush warning; harmless, and stock nbgrader hides it too.
 warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
@@ -65,44 +61,8 @@ class Grader(LoggingConfigurable):
                                "the submission scores zero with the reason.").tag(config=True)
 
 
-@dataclass
-class Outcome:
-    """What grading one submission of one assignment produced."""
 
-    assignment: str
-    student: str
-    fingerprint: str
-    scores: dict[str, float] = field(default_factory=dict)  # grade_id -> auto score
-    max_scores: dict[str, float] = field(default_factory=dict)
-    manual: dict[str, bool] = field(default_factory=dict)  # grade_id -> needs manual grading
-    late_penalty: dict[str, float] = field(default_factory=dict)  # notebook -> penalty
-    seconds: float = 0.0
-    failure: str | None = None  # why the submission could not be graded normally
-    notes: list[str] = field(default_factory=list)  # what was noticed and worked around
-    hidden_failures: dict[str, list[str]] = field(default_factory=dict)  # grade_id -> problems
-    infrastructure: bool = False  # the failure is the grading machine's (a kernel that never started): retry
-    timestamp: str | None = None  # timestamp.txt, checked in the worker (ISO format, UTC)
-
-    def bounded(self) -> "Outcome":
-        """This outcome with its text cut to size: it comes from a submission and goes to the journal and reports."""
-        if self.failure:
-            self.failure = _cut(self.failure, MAX_REASON)
-            self.notes = [note for note in self.notes if _cut(note, MAX_REASON) != self.failure]  # said once
-        if len(self.notes) > MAX_NOTES:
-            self.notes = self.notes[:MAX_NOTES] + [f"... and {len(self.notes) - MAX_NOTES} more notes"]
-        self.notes = [_cut(note, MAX_REASON) for note in self.notes]
-        self.hidden_failures = {_cut(cell, 100): [_cut(p, MAX_REASON) for p in problems[:5]]
-                                for cell, problems in list(self.hidden_failures.items())[:50]}
-        return self
-
-    @property
-    def total(self) -> float:
-        return float(sum(self.scores.values()))
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
+# -- what to grade -----------------------------------------------------------------------------
 
 # -- what to grade -----------------------------------------------------------------------------
 
@@ -114,188 +74,6 @@ def submissions(course: Path, assignment: str) -> list[tuple[str, Path]]:
     return [(student.name, student / assignment) for student in sorted(root.iterdir())
             if (student / assignment).is_dir() or (student / assignment).is_symlink()]
 
-
-def read_journal(course: Path) -> dict[tuple[str, str], dict]:
-    """The last journal entry of each (assignment, student); a torn last line is ignored."""
-    path = course / "autograded" / JOURNAL
-    entries = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the run was killed while writing this line
-            entries[(entry["assignment"], entry["student"])] = entry
-    return entries
-
-
-def _append_journal(course: Path, outcome: Outcome) -> None:
-    path = course / "autograded" / JOURNAL
-    path.parent.mkdir(exist_ok=True)
-    with open(path, "a") as handle:
-        handle.write(json.dumps(asdict(outcome), sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-# -- the worker side ----------------------------------------------------------------------------
-
-_worker: dict = {}
-
-
-def _init_worker(counter, course: str, snapshot: str, memory_bytes: int) -> None:
-    """Runs once in each worker: die with the grader, limit its memory, take a worker number, copy the gradebook."""
-    libc = ctypes.CDLL(None)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: if the grader is killed, so are we (and our kernels)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
-    # Only the soft limit: the sandbox launcher sets the kernel's own limits, up to the hard one.
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if memory_bytes and (hard == resource.RLIM_INFINITY or memory_bytes <= hard):
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, hard))
-    with counter.get_lock():
-        slot = counter.value
-        counter.value += 1
-    os.environ["IDNN_WORKER"] = str(slot)
-    scratch = Path(tempfile.mkdtemp(prefix=f"idnn-worker{slot}-pid{os.getpid()}-"))
-    private = scratch / "gradebook.db"
-    shutil.copy(snapshot, private)
-    _worker.update(course=Path(course), scratch=scratch, db_url=f"sqlite:///{private}")
-
-
-def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides: dict,
-              feedback: bool = False) -> Outcome:
-    """Grade one submission in this worker with nbgrader's Autograde; never raises for a bad submission.
-
-    Every step that reads the submission runs here, under the worker's memory limit: staging within the
-    submission limits, the checks and repairs before nbgrader (preflight.py), nbgrader, and the feedback page.
-    """
-    from .preprocessors import kernel_start_failures
-
-    course, scratch = _worker["course"], _worker["scratch"]
-    outcome = Outcome(assignment, student, fingerprint_)
-    start = time.perf_counter()
-    staged_root = scratch / "submitted"
-    shutil.rmtree(staged_root, ignore_errors=True)
-    staged = staged_root / student / assignment
-    kernel_start_failures.clear()
-    try:
-        config = load_config(course, config_overrides)
-        limits = SubmissionLimits(config=config)
-        with Gradebook(_worker["db_url"]) as gb:
-            source_notebooks = gb.find_assignment(assignment).notebooks
-            outcome.max_scores = {cell.name: cell.max_score for nb in source_notebooks for cell in nb.grade_cells}
-            source_cells = source_cells_of(gb, assignment)
-        refusals, problem = _stage(course / "submitted" / student / assignment, staged, limits,
-                                   frozenset(source_cells), outcome)
-        if problem is None:
-            checked = preflight(staged, source_cells, refusals, limits,
-                                released_marks_of(config, assignment, source_cells))
-            outcome.notes += checked.notes
-            outcome.timestamp = checked.timestamp.isoformat() if checked.timestamp else None
-            problem = checked.failure
-        if problem is None:
-            _run_nbgrader(config, staged_root, assignment, student, outcome)
-        if problem is None and outcome.failure is None and feedback and not kernel_start_failures:
-            _write_feedback(config, assignment, student, outcome)
-    except Exception as error:  # a grader bug or an unforeseen input: record it, keep grading the class
-        outcome.failure = f"the grader failed on this submission: {type(error).__name__}: {error}"
-    else:
-        if problem is not None:
-            outcome.failure = problem
-    if kernel_start_failures:  # the machine's fault: the caller tries again, and never records a zero for it
-        outcome.failure, outcome.infrastructure = kernel_start_failures[-1], True
-    if outcome.failure:
-        outcome.scores = {name: 0.0 for name in outcome.max_scores}
-        outcome.manual = {name: False for name in outcome.max_scores}
-    outcome.seconds = time.perf_counter() - start
-    return outcome.bounded()
-
-
-def _stage(submitted: Path, staged: Path, limits: SubmissionLimits, notebooks: frozenset[str], outcome: Outcome):
-    """Copy the submission's regular files and folders into `staged` (staging.py) within the limits.
-
-    Returns (what was refused, a failure or None); the refusals also become notes.
-    """
-    try:
-        refusals = stage(submitted, staged, limits=limits, notebooks=notebooks)
-    except SubmissionTooLarge as error:
-        return [], str(error)
-    except OSError as error:
-        return [], (f"the submission folder could not be read ({type(error).__name__}: {error.strerror}); it must "
-                    f"be a folder of regular files, not a link")
-    outcome.notes += [str(refusal) for refusal in refusals]
-    return refusals, None
-
-
-def _run_nbgrader(config, staged_root: Path, assignment: str, student: str, outcome: Outcome) -> None:
-    from nbgrader.converters import Autograde
-
-    problem = _convert(Autograde, config, assignment, student, submitted=staged_root, create_student=True)
-    if problem:
-        outcome.failure = f"nbgrader could not autograde this submission: {problem}"
-        return
-    course = Path(config.CourseDirectory.root)
-    with Gradebook(_worker["db_url"]) as gb:
-        submission = gb.find_submission(assignment, student)
-        for notebook in submission.notebooks:
-            outcome.late_penalty[notebook.name] = float(notebook.late_submission_penalty or 0.0)
-            for grade in notebook.grades:
-                outcome.scores[grade.name] = float(grade.auto_score or 0.0)
-                outcome.manual[grade.name] = bool(grade.needs_manual_grade)
-    for path in (course / "autograded" / student / assignment).glob("*.ipynb"):
-        nb = nbformat.read(path, as_version=4)
-        failure = nb.metadata.get("idnn", {}).get("failure")
-        if failure:
-            outcome.notes.append(f"{path.stem}: {failure}")
-        for cell in nb.cells:  # the verdicts ApplyVerdicts wrote into the test cells (preflight removed any other)
-            info, grade_id = cell.metadata.get("idnn"), (cell.metadata.get("nbgrader") or {}).get("grade_id")
-            if not isinstance(info, dict) or not isinstance(grade_id, str):
-                continue
-            problems = [str(p) for p in (info.get("problems") or [])[:3]]
-            problems += [str(p) for p in (info.get("kernel_errors") or [])[:2]]
-            if problems:
-                outcome.hidden_failures[grade_id] = problems
-
-
-def _nbgrader_reason(result: dict) -> str:
-    """The error that stopped nbgrader, from what capture_log() caught: its last exception line, not the closing
-    "Please see the above traceback" of nbgrader's own exception."""
-    lines = [line.strip() for line in f"{result.get('log') or ''}\n{result.get('error') or ''}".splitlines()
-             if line.strip()]
-    errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception|Interrupt)\b.*", line)
-              and "NbGraderException" not in line]
-    return (errors or lines or ["nbgrader failed"])[-1]
-
-
-def _convert(converter_class, config, assignment: str, student: str, submitted: Path | None = None,
-             **settings) -> str | None:
-    """Run one of nbgrader's converters on one submission, against this worker's private gradebook (and staged
-    submissions); returns why it failed, or None."""
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
-
-    config = config.copy()
-    config.CourseDirectory.db_url = _worker["db_url"]
-    if submitted is not None:
-        config.CourseDirectory.submitted_directory = str(submitted)
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id, coursedir.student_id = assignment, student
-    converter = converter_class(coursedir=coursedir, config=config)
-    converter.force = True
-    for name, value in settings.items():
-        setattr(converter, name, value)
-    result = capture_log(converter)
-    return None if result["success"] else _nbgrader_reason(result)
-
-
-def _write_feedback(config, assignment: str, student: str, outcome: Outcome) -> None:
-    """The student's feedback page, from the autograded notebook and this worker's gradebook (nbgrader's
-    GenerateFeedback, configured by nbgrader_config.py: hidden checks removed, outputs sanitised)."""
-    from nbgrader.converters import GenerateFeedback
-
-    problem = _convert(GenerateFeedback, config, assignment, student)
-    if problem:
-        outcome.notes.append(f"the feedback page could not be generated: {problem}")
 
 
 # -- the writer side ----------------------------------------------------------------------------
@@ -315,7 +93,7 @@ def commit(course: Path, db_url: str, outcome: Outcome) -> None:
                 grade.auto_score = outcome.scores.get(grade.name, 0.0)
                 grade.needs_manual_grade = outcome.manual.get(grade.name, False)
         gb.db.commit()
-    _append_journal(course, outcome)
+    append(course, outcome)
 
 
 def commit_or_explain(course: Path, db_url: str, outcome: Outcome) -> str | None:
@@ -359,7 +137,8 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
         config_overrides: dict | None = None, progress=None, feedback: bool = False) -> RunSummary:
     """Grade every new or changed submission of `assignments`; see the module docstring.
 
-    With `feedback`, each worker also writes the feedback page of each submission it graded.
+    With `feedback`, each submission gets its feedback page: a worker writes a graded one's, and this process
+    the page of one that scored zero for a reason.
     """
     course = course.resolve()
     db_url = gradebook_url(course)
@@ -388,9 +167,24 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
     with tempfile.TemporaryDirectory(prefix="idnn-grading-") as scratch:
         snapshot = Path(scratch) / "gradebook-snapshot.db"
         shutil.copy(course / "gradebook.db", snapshot)
-        pool = _Pool(jobs, (str(course), str(snapshot), settings.worker_memory_bytes))
+        pool = Pool(jobs, (str(course), str(snapshot), settings.worker_memory_bytes))
+
+        def record(outcome: Outcome, graded: bool = True) -> None:
+            """One submission's final outcome: into the gradebook and the journal, or onto the not-graded list."""
+            problem = commit_or_explain(course, db_url, outcome) if graded else outcome.failure
+            if problem:
+                outcome.failure = problem
+                summary.not_graded.append(outcome)
+            else:
+                summary.outcomes.append(outcome)
+                if feedback and outcome.failure:
+                    _failure_page(course, outcome, db_url)
+            if progress:
+                progress.advance(outcome)
+
         try:
-            _grade_all(course, db_url, pool, todo, (config_overrides or {}, feedback), settings, summary, progress)
+            grade_all(pool, todo, (config_overrides or {}, feedback), settings.submission_seconds, settings.attempts,
+                      record)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
@@ -424,134 +218,20 @@ def _fingerprint(folder: Path, limits: SubmissionLimits, notebooks: frozenset[st
         return f"unreadable: {type(error).__name__}: {str(error)[:200]}"
 
 
-class _Pool:
-    """Worker processes that grade submissions; a crashed pool is replaced, one of `size` or of one."""
-
-    def __init__(self, size: int, initargs: tuple):
-        self.size, self.initargs = size, initargs
-        self.context = multiprocessing.get_context("spawn")
-        self.counter = self.context.Value("i", 0)
-        self.executors: dict[int, ProcessPoolExecutor] = {}
-
-    def get(self, size: int) -> ProcessPoolExecutor:
-        if size not in self.executors:
-            self.executors[size] = ProcessPoolExecutor(size, mp_context=self.context, initializer=_init_worker,
-                                                       initargs=(self.counter, *self.initargs))
-        return self.executors[size]
-
-    def discard(self, size: int, wait: bool = False) -> None:
-        executor = self.executors.pop(size, None)
-        if executor is not None:
-            executor.shutdown(wait=wait, cancel_futures=True)
-
-    def kill(self, size: int) -> None:
-        """Stop the workers of one executor now (their futures fail with BrokenProcessPool)."""
-        if size in self.executors:
-            _stop_workers(self.executors[size])
-
-    def shutdown(self, kill: bool = False) -> None:
-        for size in list(self.executors):
-            if kill:
-                _stop_workers(self.executors[size])
-            self.discard(size, wait=not kill)
-
-
-def _grade_all(course, db_url, pool: _Pool, todo, task_args, settings: Grader, summary, progress) -> None:
-    """Grade `todo`, at most pool.size at a time, committing each outcome as it arrives.
-
-    When a worker dies (killed, out of memory) every submission in flight fails with BrokenProcessPool,
-    and nobody can tell which one killed it. Those submissions become suspects and are graded again one
-    at a time, alone in a pool of one worker: a suspect that crashes that pool too is the culprit, and
-    only it is recorded as failed. A submission still in a worker after settings.submission_seconds is
-    stopped with its worker (its classmates in flight become suspects) and recorded as failed. A kernel
-    that never started is the machine's fault: tried again, and if it still fails, reported as not graded
-    (neither recorded as a zero nor journaled, so a rerun grades it).
-    """
-    queue = list(todo)
-    suspects: list[tuple[str, str, str]] = []
-    attempts: dict[tuple[str, str], int] = {}
-    in_flight: dict = {}  # future -> (item, when it was handed to a worker)
-    overdue: set[tuple[str, str, str]] = set()
-
-    def settle(item, outcome: Outcome) -> None:
-        """Record an outcome (or retry a machine failure, or list it as not graded)."""
-        if outcome.infrastructure:
-            attempts[item[:2]] = attempts.get(item[:2], 0) + 1
-            if attempts[item[:2]] < settings.attempts:
-                queue.append(item)
-                return
-            summary.not_graded.append(outcome)
-        else:
-            problem = commit_or_explain(course, db_url, outcome)
-            if problem:
-                outcome.failure = problem
-                summary.not_graded.append(outcome)
-            else:
-                summary.outcomes.append(outcome)
-        if progress:
-            progress.advance(outcome)
-
-    def lost(item, alone: bool) -> None:
-        """A submission whose worker died: over time, the culprit, or (with classmates in flight) a suspect."""
-        if item in overdue:
-            settle(item, Outcome(*item, failure=(
-                f"grading this submission took longer than {settings.submission_seconds:g} s, the most one "
-                f"submission may take (c.Grader.submission_seconds): it was stopped")))
-        elif alone:
-            settle(item, Outcome(*item, failure=(
-                "the grading worker crashed while grading this submission alone (it ran out of memory or was "
-                "killed): nothing of it could be graded")))
-        else:
-            suspects.append(item)  # maybe it, maybe a classmate in flight: find out alone
-
+def _failure_page(course: Path, outcome: Outcome, db_url: str) -> None:
+    """The feedback page of a submission that scored zero for a reason; a page that cannot be written is a
+    warning, never a reason to stop the class."""
     try:
-        while queue or suspects or in_flight:
-            alone = bool(suspects) and not in_flight
-            size = 1 if alone else pool.size
-            if not alone and size != 1:
-                pool.discard(1, wait=True)  # the suspects are done: no idle worker kept for them
-            executor = pool.get(size)
-            while (suspects if alone else queue) and len(in_flight) < size:
-                item = (suspects if alone else queue).pop(0)
-                in_flight[executor.submit(grade_one, *item, *task_args)] = (item, time.monotonic())
-            if not in_flight:
-                continue
-            deadline = min(started for _, started in in_flight.values()) + settings.submission_seconds
-            done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()) + 0.1,
-                           return_when=FIRST_COMPLETED)
-            if not done:  # someone is over time: stop the workers; every future in flight then fails as broken
-                now = time.monotonic()
-                overdue |= {item for item, started in in_flight.values()
-                            if now - started >= settings.submission_seconds}
-                pool.kill(size)
-                done, _ = wait(in_flight)
-            broken = False
-            for future in done:
-                item, _ = in_flight.pop(future)
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    lost(item, alone)
-                    continue
-                settle(item, outcome)
-            if broken:
-                # The other futures of a broken pool fail the same way.
-                for future in list(in_flight):
-                    item, _ = in_flight.pop(future)
-                    lost(item, alone)
-                pool.discard(size)
-    except KeyboardInterrupt:
-        for future in in_flight:
-            future.cancel()
-        pool.shutdown(kill=True)
-        raise
+        failure_page(course, outcome.assignment, outcome.student, outcome.failure, sorted(notebooks_of(
+            db_url, outcome.assignment)), sum(outcome.max_scores.values()) or _possible(db_url, outcome.assignment))
+    except (OSError, ValueError) as error:
+        print(f"warning: the feedback page of {shown(outcome.student)} could not be written "
+              f"({type(error).__name__}: {shown(str(error))})", file=sys.stderr)
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    for process in list(getattr(pool, "_processes", {}).values()):
-        if process.is_alive():
-            process.kill()
+def _possible(db_url: str, assignment: str) -> float:
+    with Gradebook(db_url) as gb:
+        return float(gb.find_assignment(assignment).max_score)
 
 
 def notebooks_of(db_url: str, assignment: str) -> frozenset[str]:
