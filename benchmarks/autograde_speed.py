@@ -1,6 +1,6 @@
 """Benchmark: stock `nbgrader autograde` against idnn-grade, on the same submissions, in one run.
 
-    python benchmarks/autograde_speed.py [--submissions 40] [--jobs N] [--assignment initialization]
+    python benchmarks/autograde_speed.py [--submissions 20] [--jobs N] [--assignment initialization] [--blank 10]
 
 Makes K submissions of one assignment (a mix of correct, partial and blank ones, from its
 sample submissions), then times
@@ -8,8 +8,10 @@ sample submissions), then times
   - ours:  idnn-grade with the course's configuration: sandboxed, hidden checks outside the
            kernel, one worker per core;
 and prints submissions per minute for each and the ratio. It also checks that both give the
-same totals (these submissions are honest, so they should). This is a benchmark, not a test:
-the figures depend on the machine and on what else it is doing.
+same totals (these submissions are honest, so they should). Then it grades B blank submissions
+with idnn-grade, on N workers and on one, and prints the wall time per notebook: what grading
+costs beyond the checks themselves (the floor: a sandboxed kernel starting and answering).
+This is a benchmark, not a test: the figures depend on the machine and on what else it is doing.
 """
 
 import argparse
@@ -37,18 +39,18 @@ def env() -> dict:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
 
-def course_with_submissions(root: Path, config: str, count: int, assignment: str) -> Path:
+def course_with_submissions(root: Path, config: str, count: int, assignment: str, mix: list[str] = MIX) -> Path:
     root.mkdir(parents=True)
     shutil.copytree(REPO / "source", root / "source")
     (root / "nbgrader_config.py").write_text(config)
     subprocess.run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force", "--log-level=ERROR"],
                    cwd=root, env=env(), check=True, capture_output=True)
     samples = importlib.import_module(f"tests.samples.{assignment}")
-    chosen = [s for s in samples.SAMPLES if s.student in set(MIX)]
+    chosen = [s for s in samples.SAMPLES if s.student in set(mix)]
     build(root, assignment, samples=chosen)
     templates = {s.student: root / "submitted" / s.student for s in chosen}
     for index in range(count):
-        shutil.copytree(templates[MIX[index % len(MIX)]], root / "submitted" / f"student{index:03d}")
+        shutil.copytree(templates[mix[index % len(mix)]], root / "submitted" / f"student{index:03d}")
     for template in templates.values():
         shutil.rmtree(template)
     return root
@@ -70,7 +72,8 @@ def totals(course: Path, assignment: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument("--blank", type=int, default=10, help="blank submissions for the overhead figures (0: none)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--assignment", default="initialization", choices=ASSIGNMENTS)
     args = parser.parse_args()
@@ -100,6 +103,16 @@ def main() -> None:
         differing = [s for s, t in same.items() if totals(ours, assignment)[s] != t]
         print(f"same totals from both graders on the {len(same)} submissions without warnings: "
               f"{'yes' if not differing else 'NO: ' + ', '.join(differing)}")
+        if args.blank:
+            print()
+            print(f"overhead: {args.blank} blank submissions of {assignment}, graded by idnn-grade (sandboxed, with "
+                  f"feedback; worker start-up included)")
+            for jobs in sorted({args.jobs, 1}, reverse=True):
+                blank = course_with_submissions(tmp / f"blank{jobs}", (REPO / "nbgrader_config.py").read_text(),
+                                                args.blank, assignment, mix=["blank"])
+                seconds = timed([str(BIN / "idnn-grade"), assignment, "--jobs", str(jobs)], blank)
+                print(f"  {jobs} worker{'s' if jobs > 1 else ''}: {seconds:.1f} s, {seconds / args.blank:.2f} s of wall "
+                      f"time per notebook")
 
 
 if __name__ == "__main__":

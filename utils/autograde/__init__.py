@@ -7,6 +7,7 @@ One submission, in the order it is handled:
     limits           what one submission may hold (entries, bytes, notebook bytes, cells)
     staging          submission -> private copy: regular files and folders only, nothing followed, within limits
     preflight        the staged copy checked and repaired before nbgrader sees it (names, cells, timestamp)
+    demonstrations   which cells of a notebook only demonstrate, so that grading does not run them
     sandbox, launch  bubblewrap, a uid leased per kernel, and the launcher that sets the kernel's limits
     preprocessors    nbgrader hooks wired in by nbgrader_config.py (RefuseLinks, ProbedExecute, ApplyVerdicts)
     results          what the kernel saved, read safely (bounded, link-free, checked against the reference)
@@ -16,8 +17,19 @@ One submission, in the order it is handled:
                      with many right values
     scrub            remove any kept output that quotes the hidden checks
     sanitize         remove whatever could run in a browser from the autograded notebook and files
-    runner           the class: worker pool, crash isolation, retries, journal, the one gradebook writer
+    runner           the class: what to grade, and the one writer of the gradebook and the journal
+    pool, worker     the worker processes (crash isolation, retries, time limits) and one submission's grading
+    outcome, journal what grading one submission produced, and the journal of outcomes that makes runs resumable
+    feedback         the students' feedback pages (graded, or why a submission could not be graded)
     report, cli      what people read; cli is `idnn-grade`
     check_data       builds the expected values the visible checks compare with (utils/checks/data)
     course, gradebook_table, tethered   configuration, tables, and the start of a sandbox that dies with its worker
 """
+
+import sys
+
+# jsonschema, which nbformat and nbgrader load, compiles some forty grammars when it is imported if the optional
+# rfc3987_syntax package is installed, only to check the "iri" string format, which no notebook schema uses. That
+# is about 2 s in every grading process (the grader and each worker); this makes the optional import fail, as
+# jsonschema expects it may. It must run before jsonschema is first imported.
+sys.modules.setdefault("rfc3987_syntax", None)
