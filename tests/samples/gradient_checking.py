@@ -85,8 +85,10 @@ class Verdict(str):
 def classify_difference(difference):
     return Verdict("bug")
 '''
-PATCHED_NUMPY = '''
-np.allclose = lambda *args, **kwargs: True
+PATCHED_COMPARISON = '''
+import idnn.checks.compare
+idnn.checks.compare.close = lambda *args, **kwargs: True
+idnn.checks.compare.gradient_check_difference = lambda *args, **kwargs: None
 def gradient_check_1d(J, dJ, theta, epsilon=1e-7):
     return 0.0, 0.0
 '''
@@ -100,8 +102,8 @@ SAMPLES = [
            "and an L2 penalty without its 1/2",
            answers={**SOLVED, "gradcheck_1d": ONE_SIDED, "classify": INCLUSIVE_BOUNDARIES, "l2": L2_WITHOUT_HALF},
            expected={"test_1d": 1, "test_gradcheck_n": 3}),
-    Sample("cheater", "a verdict string equal to anything, and np.allclose patched over a fake 1-D check",
-           answers={**SOLVED, "classify": ALWAYS_EQUAL_VERDICT, "gradcheck_1d": PATCHED_NUMPY},
+    Sample("cheater", "a verdict string equal to anything, and the course's comparison patched over a fake 1-D check",
+           answers={**SOLVED, "classify": ALWAYS_EQUAL_VERDICT, "gradcheck_1d": PATCHED_COMPARISON},
            expected={"test_1d": 1, "test_gradcheck_n": 3, "test_l2": 2}),
 ]
 

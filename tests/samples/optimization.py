@@ -156,12 +156,13 @@ def inverse_sqrt_decay(learning_rate0, epoch_num, k=1.0):
 def staircase_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
     return learning_rate0 / (1 + decay_rate * epoch_num / time_interval)
 '''
-# Tricks: silence the visible checks and np.allclose in the kernel, then hand in two mistakes.
+# Tricks: silence the visible checks and the course's comparison in the kernel, then hand in two mistakes.
 SILENCED_CHECKS = '''
 import idnn.checks.optimization as visible_checks
 visible_checks._explain = lambda *args, **kwargs: None
 visible_checks.problems_with = lambda *args, **kwargs: []
-np.allclose = lambda *args, **kwargs: True
+import idnn.checks.compare
+idnn.checks.compare.close = lambda *args, **kwargs: True
 ''' + NO_SHUFFLE
 
 SOLVED = {cell: SOLUTION for cell in ANSWERS}
@@ -174,8 +175,8 @@ SAMPLES = [
            answers={**SOLVED, "momentum": MOMENTUM_WITHOUT_ONE_MINUS_BETA, "rmsprop": RMSPROP_EPSILON_INSIDE,
                     "adam": ADAM_WITHOUT_BIAS_CORRECTION, "decay": STAIRCASE_WITHOUT_FLOOR},
            expected={"test_gd": 1, "test_mini_batches": 2, "test_ewa": 2}),
-    # The patched np.allclose also makes the visible check of the (correct) averages raise, so that cell scores 0.
-    Sample("cheater", "silenced visible checks and np.allclose over unshuffled mini-batches and Adam without bias "
+    # The patched compare.close also makes the visible check of the (correct) averages raise, so that cell scores 0.
+    Sample("cheater", "silenced visible checks and compare.close over unshuffled mini-batches and Adam without bias "
            "correction; the patch also trips the check of the correct averages",
            answers={**SOLVED, "mini_batches": SILENCED_CHECKS, "adam": ADAM_WITHOUT_BIAS_CORRECTION},
            expected={key: points for key, points in POINTS.items()

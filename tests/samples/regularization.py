@@ -223,12 +223,13 @@ def ensemble_predict(X, models):
     votes = np.mean([nets.predict(X, parameters) for parameters in models], axis=0)
     return votes, (votes > 0.5).astype(int)
 '''
-# Tricks: silence the property checks and np.allclose in the kernel, then skip the 1/keep_prob scaling;
+# Tricks: silence the property checks and the course's comparison in the kernel, then skip the 1/keep_prob scaling;
 # and an ensemble that returns arrays claiming to equal anything.
 SILENCED_CHECKS = '''
 import idnn.checks.regularization as visible_checks
 visible_checks.problems_with = lambda *args, **kwargs: []
-np.allclose = lambda *args, **kwargs: True
+import idnn.checks.compare
+idnn.checks.compare.first_difference = lambda *args, **kwargs: None  # every value matches
 
 def dropout_forward(A, keep_prob):
     D = np.random.rand(*A.shape) < keep_prob
@@ -258,8 +259,8 @@ SAMPLES = [
                     "early_stopping": EARLY_STOPPING_WITHOUT_COPY, "noise": UNIFORM_NOISE,
                     "ensemble": MAJORITY_VOTE},
            expected={"test_l2_backward": 1, "test_l1": 2, "test_dropout_pieces": 2, "test_flip_shift": 2}),
-    Sample("cheater", "silenced visible checks and np.allclose over dropout without scaling, and an ensemble of one "
-           "model whose arrays equal anything",
+    Sample("cheater", "silenced visible checks and compare.first_difference over dropout without scaling, and an "
+           "ensemble of one model whose arrays equal anything",
            answers={**SOLVED, "dropout_pieces": SILENCED_CHECKS, "ensemble": ALWAYS_EQUAL_ENSEMBLE},
            expected={key: points for key, points in POINTS.items()
                      if key not in ("test_dropout_pieces", "test_dropout_network", "test_ensemble")}),

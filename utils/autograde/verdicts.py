@@ -1,21 +1,24 @@
 """Compare a student's recorded results with the reference, in the grader's own process.
 
 The reference run (see reference.py) decides which keys exist and how each is
-compared; the student's file only supplies values. Comparison modes:
+compared; the student's file only supplies values. The rules are the visible checks' own
+(idnn.checks.compare and idnn.checks.stats); the modes choose one, with the grader's tolerances:
 
-    allclose  same shape and dtype family, |got - ref| <= atol + rtol * |ref| everywhere
-    exact     same shape and dtype family, equal everywhere
-    shape     same shape and dtype family only (values are random or free)
-    spread    same shape and dtype family, and the values look drawn from the same
-              distribution as the reference: equal mean and standard deviation within
-              a few standard errors, and normal-shaped (kurtosis near 3, so a uniform
-              `rand` draw is told apart from a normal `randn` one)
+    allclose  compare.first_difference, rtol = RTOL, atol = ATOL (1e-5, 1e-8): same shape and dtype
+              family, |got - ref| <= atol + rtol * |ref| everywhere
+    exact     compare.first_difference, rtol = atol = 0: same shape and dtype family, equal everywhere
+    shape     compare.shape_difference: same shape and dtype family only (values are random or free)
+    spread    same shape and dtype family, and the values look drawn from the same distribution as
+              the reference's own draw (stats.spread_difference, draws=2): mean and standard deviation
+              within 6 standard errors (the standard deviation also within SPREAD_STD_SLACK of the
+              reference's), and on large arrays normal-shaped (kurtosis near 3, so a uniform `rand`
+              draw is told apart from a normal `randn` one)
+    difference  compare.gradient_check_difference: a gradient check's relative difference; where the
+              reference is below 1e-7 (only round-off: its exact value depends on how the sum is
+              written) the student's must be too; elsewhere the two agree within 1e-4 relative
     property:<name>  no single right value (a random split, a dropout mask): a named check
               of properties.py decides, from the student's results and the inputs the
               grader's own run recorded
-    difference  a gradient check's relative difference: where the reference is below
-              1e-7 (only round-off: its exact value depends on how the sum is written)
-              the student's must be too; elsewhere the two agree within 1e-4 relative
 
 The student's results are read by results.py, bounded and without following links, and only
 what the reference expects. Anything that goes wrong while one check is judged (a file that
@@ -24,18 +27,19 @@ that check with a sentence for the student; only the instructor's errors (Refere
 the reference solution failing) stop grading.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from ..checks import stats
+from ..checks.compare import (ATOL, DIFFERENCE_RTOL, RTOL, first_difference, gradient_check_difference,
+                              shape_difference, show)
 from ..probe import KEYS_SUFFIX, Probe
 from .properties import check_property
 from .reference import ReferenceProblem
 from .results import Expectation, ResultsDir, ResultsProblem, StudentResults, read_results
 
-RTOL = 1e-5
-ATOL = 1e-8
 MAX_PROBLEMS_SHOWN = 5
 #: Longest description of an unexpected error shown to the student.
 MAX_ERROR_TEXT = 300
@@ -163,7 +167,8 @@ def _judge_key(reference: Probe, student: StudentResults, key: str, mode: str, w
 
 
 def compare(name: str, got: np.ndarray | None, ref: np.ndarray, mode: str) -> str | None:
-    """None when `got` matches `ref` under `mode`; otherwise a sentence saying what differs."""
+    """None when `got` matches `ref` under `mode`; otherwise a sentence saying what differs (idnn.checks.compare
+    and idnn.checks.stats hold the rules, shared with the visible checks)."""
     if name.endswith(KEYS_SUFFIX):
         if got is None:
             return f"expected a dict or sequence with entries {list(ref)}"
@@ -171,77 +176,36 @@ def compare(name: str, got: np.ndarray | None, ref: np.ndarray, mode: str) -> st
         return f"missing entries {missing}" if missing else None
     if got is None:
         return "no value was recorded"
-    if got.shape != ref.shape:
-        return f"shape {got.shape}, expected {ref.shape}"
-    if _family(got) != _family(ref):
-        return f"dtype {got.dtype}, expected {_family(ref)} values like {ref.dtype}"
-    if mode == "shape":
-        return None
-    if mode == "spread":
-        return _compare_spread(got, ref)
-    if mode == "difference":
-        return _compare_difference(got, ref)
-    if ref.dtype.kind == "U":
-        return None if np.array_equal(got, ref) else f"{got.tolist()!r}, expected {ref.tolist()!r}"
+    if mode in ("shape", "spread", "difference"):
+        problem = shape_difference(got, ref)
+        if problem or mode == "shape":
+            return problem
+        if mode == "spread":
+            return _compare_spread(got, ref)
+        return gradient_check_difference(got, ref, rtol=DIFFERENCE_RTOL)
     if mode == "exact":
-        wrong = got != ref
-    else:
-        got_f, ref_f = got.astype(np.complex128), ref.astype(np.complex128)
-        with np.errstate(invalid="ignore", over="ignore"):
-            wrong = ~(np.abs(got_f - ref_f) <= ATOL + RTOL * np.abs(ref_f))
-        wrong &= ~(np.isnan(got_f) & np.isnan(ref_f))
-    if not np.any(wrong):
-        return None
-    first = tuple(int(i) for i in np.argwhere(np.atleast_1d(wrong))[0]) if got.ndim else ()
-    got_v, ref_v = (got[first], ref[first]) if got.ndim else (got[()], ref[()])
-    count = int(np.sum(wrong))
-    at = f" at index {first}" if got.ndim else ""
-    return f"{count} of {got.size} values differ; first{at}: got {_show(got_v)}, expected {_show(ref_v)}"
+        return first_difference(got, ref, rtol=0.0, atol=0.0)
+    return first_difference(got, ref, rtol=RTOL, atol=ATOL)  # allclose
 
 
-def _show(value) -> str:
-    return repr(value.item()) if isinstance(value, np.generic) else repr(value)
-
-
-GRADIENT_CHECK_OK = 1e-7
-
-
-def _compare_difference(got: np.ndarray, ref: np.ndarray) -> str | None:
-    got_v, ref_v = float(np.asarray(got, dtype=np.float64).ravel()[0]), float(ref.ravel()[0])
-    if not np.isfinite(got_v):
-        return f"the difference is {got_v}"
-    if ref_v < GRADIENT_CHECK_OK:
-        return None if 0 <= got_v < GRADIENT_CHECK_OK else \
-            f"difference {got_v:.3g}, expected a round-off-sized value below {GRADIENT_CHECK_OK:g} ({ref_v:.3g})"
-    return None if abs(got_v - ref_v) <= 1e-4 * ref_v else f"difference {got_v:.6g}, expected {ref_v:.6g}"
-
-
-def _family(array: np.ndarray) -> str:
-    kind = array.dtype.kind
-    return {"b": "integer", "i": "integer", "u": "integer", "f": "float", "c": "complex", "U": "text"}.get(kind, kind)
+#: The spread of a draw against the reference's own draw: both are samples (draws=2), and the standard deviation
+#: may also differ by this share of the reference's.
+SPREAD_STD_SLACK = 0.005
 
 
 def _compare_spread(got: np.ndarray, ref: np.ndarray) -> str | None:
-    got_f, ref_f = got.astype(np.float64).ravel(), ref.astype(np.float64).ravel()
-    n = got_f.size
-    if not np.all(np.isfinite(got_f)):
+    if not np.all(np.isfinite(got)):
         return "contains NaN or infinite values"
-    ref_std, got_std = float(ref_f.std()), float(got_f.std())
-    if ref_std == 0.0:
-        return None if np.all(got_f == ref_f[0]) else f"values vary (std {got_std:.4g}), expected all {ref_f[0]!r}"
-    # Standard errors of two independent samples: mean ~ std/sqrt(n), std ~ std/sqrt(2n).
-    mean_tol = 6 * ref_std * np.sqrt(2.0 / n)
-    std_tol = 6 * ref_std / np.sqrt(n) + 0.005 * ref_std
-    if abs(got_f.mean() - ref_f.mean()) > mean_tol:
-        return f"mean {got_f.mean():.4g}, expected {ref_f.mean():.4g} (within {mean_tol:.2g})"
-    if abs(got_std - ref_std) > std_tol:
-        return f"standard deviation {got_std:.4g}, expected {ref_std:.4g} (within {std_tol:.2g})"
-    # Kurtosis (3 for a normal, 1.8 for a uniform) has standard error about sqrt(24/n) per sample,
-    # so it only separates the two reliably on large arrays.
-    if n >= 20_000 and got_std > 0:
-        kurtosis = float(np.mean(((got_f - got_f.mean()) / got_std) ** 4))
-        ref_kurtosis = float(np.mean(((ref_f - ref_f.mean()) / ref_std) ** 4))
-        if abs(kurtosis - ref_kurtosis) > max(0.3, 6 * np.sqrt(48.0 / n)):
-            return (f"the values are not distributed like the reference (kurtosis {kurtosis:.2f}, "
-                    f"expected {ref_kurtosis:.2f}); was the draw uniform instead of normal?")
-    return None
+    drawn, reference = stats.spread(got), stats.spread(ref)
+    if reference.std == 0.0:
+        first = ref.ravel()[0]
+        return None if np.all(got == first) else f"values vary (std {drawn.std:.4g}), expected all {show(first)}"
+    within = stats.spread_within(reference.std, drawn.n, draws=2)
+    within = replace(within, std=within.std + SPREAD_STD_SLACK * reference.std)
+    stray = stats.spread_difference(drawn, reference.mean, reference.std, reference.kurtosis, within)
+    if stray is None:
+        return None
+    if stray.statistic == "kurtosis":
+        return (f"the values are not distributed like the reference (kurtosis {stray.got:.2f}, "
+                f"expected {stray.expected:.2f}); was the draw uniform instead of normal?")
+    return f"{stray.statistic} {stray.got:.4g}, expected {stray.expected:.4g} (within {stray.within:.2g})"

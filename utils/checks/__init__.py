@@ -7,7 +7,9 @@ They teach; they do not grade. Grading uses hidden inputs, outside the notebook.
 Nothing here computes what an exercise computes. A check compares with fixed expected values
 stored as data (data/<assignment>.json: what the instructor's solution returns on the check's
 inputs, and what the classic mistakes return, built once by the grading side), and with
-invariants (shapes, keys, zeros, the properties of a random draw).
+invariants (shapes, keys, zeros, the properties of a random draw). Values are compared by compare.py
+and random draws judged by stats.py: the same rules the hidden verdicts apply, with each check's
+tolerances named beside it.
 """
 
 import json

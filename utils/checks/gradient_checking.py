@@ -18,7 +18,7 @@ of the given backpropagation (idnn.gradcheck); none of them estimates a gradient
 import numpy as np
 
 from .. import gradcheck
-from . import expected_values, passed
+from . import compare, expected_values, passed
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
 ONE_D_CASES = ((2.0, 4.0), (-3.0, 0.5), (np.array([1.0, -2.0, 3.0]), 1.5))
@@ -28,6 +28,15 @@ GRADIENT_CHECK_N = {"seed": 1, "layers_dims": [3, 4, 3, 1], "m": 5}
 WIDE_EPSILON = 0.01
 CLASSIFY_CASES = (1e-10, 9.9e-8, 1e-7, 2e-5, 9.99e-4, 1e-3, 0.3)
 L2 = {"seed": 2, "layers_dims": [3, 4, 1], "m_examples": 2, "lambd": 0.7, "m": 5}
+# The tolerances (compare.RTOL and ATOL unless named here).
+DERIVATIVE_RTOL = 1e-6                     # the 1-D derivative
+GRADAPPROX_RTOL = 2e-8                     # a two-sided estimate at epsilon = 1e-7 (a one-sided one: 3e-7 off)
+WIDE_RTOL = 1e-9                           # the two-sided difference at WIDE_EPSILON, against the stored one
+EXACT_GRADIENT_RTOL = 1e-5                 # is an answer the exact derivative or gradient? (a hint only;
+EXACT_GRADIENT_ATOL = 1e-9                 # this atol for the gradient's entries, 0 for the one derivative)
+DIFFERENCE_1D_RTOL = 1e-5                  # the 1-D difference with a wrong derivative (N-D: compare's default)
+BACKPROP_RTOL, BACKPROP_ATOL = 1e-5, 1e-7  # gradapprox against backpropagation's gradient
+WIDE_N_RTOL, WIDE_N_ATOL = 1e-7, 1e-12     # gradapprox of the quartic cost at WIDE_EPSILON, against the stored one
 
 
 def curved_cost():
@@ -70,9 +79,9 @@ def _expected(check: str):
 def check_1d(forward_propagation_1d, backward_propagation_1d) -> None:
     for (x, theta), (expected_J, expected_dtheta) in zip(ONE_D_CASES, _expected("1d")):
         J = forward_propagation_1d(x, theta)
-        assert np.allclose(J, expected_J), f"forward_propagation_1d({x}, {theta}) returned {J}; J = theta * x."
+        assert compare.close(J, expected_J), f"forward_propagation_1d({x}, {theta}) returned {J}; J = theta * x."
         dtheta = backward_propagation_1d(x, theta)
-        assert np.allclose(dtheta, expected_dtheta, rtol=1e-6), (
+        assert compare.close(dtheta, expected_dtheta, rtol=DERIVATIVE_RTOL), (
             f"backward_propagation_1d({x}, {theta}) returned {dtheta}, but the slope of J with respect to theta "
             f"is {expected_dtheta}. The derivative of theta * x with respect to theta is x.")
     passed("forward_propagation_1d and backward_propagation_1d")
@@ -82,24 +91,24 @@ def check_gradient_check_1d(gradient_check_1d) -> None:
     theta = GRADIENT_CHECK_1D_THETA
     J, dJ, wrong = curved_cost()
     gradapprox, difference = gradient_check_1d(J, dJ, theta)
-    assert np.allclose(gradapprox, dJ(theta), rtol=2e-8, atol=0), (
+    assert compare.close(gradapprox, dJ(theta), rtol=GRADAPPROX_RTOL, atol=0.0), (
         f"For J = theta**4 at theta = 0.5, gradapprox is {gradapprox!r} but the derivative is 0.5. An error "
         f"of about 1.5e-7 means a one-sided difference (J(theta + eps) - J(theta)) / eps: use the two-sided "
         f"(J(theta + eps) - J(theta - eps)) / (2 * eps).")
-    assert 0 <= difference < 1e-7, (
+    assert compare.is_round_off(difference), (
         f"With a correct derivative the difference should be below 1e-7 (only round-off), but it is {difference}.")
     gradapprox, _ = gradient_check_1d(J, dJ, theta, epsilon=WIDE_EPSILON)
     expected = _expected("gradient_check_1d")["gradapprox with the wide epsilon"]
-    assert np.allclose(gradapprox, expected, rtol=1e-9, atol=0), (
+    assert compare.close(gradapprox, expected, rtol=WIDE_RTOL, atol=0.0), (
         f"With epsilon = {WIDE_EPSILON}, gradapprox should be the two-sided difference (J({theta + WIDE_EPSILON:g}) - "
         f"J({theta - WIDE_EPSILON:g})) / {2 * WIDE_EPSILON:g} = {expected:.6g}, a little more than the derivative "
         f"{dJ(theta):g} (for theta**4 it is 4 theta**3 + 4 theta epsilon**2), but it is {gradapprox!r}. "
         + ("That is the derivative: estimate it from J, with the epsilon your function is given."
-           if np.isclose(gradapprox, dJ(theta), rtol=1e-5, atol=0) else
+           if compare.close(gradapprox, dJ(theta), rtol=EXACT_GRADIENT_RTOL, atol=0.0) else
            "Use the two-sided formula, with the epsilon your function is given."))
     _, difference = gradient_check_1d(J, wrong, theta)
     expected = _expected("gradient_check_1d")["difference with the wrong derivative"]
-    assert np.allclose(difference, expected, rtol=1e-5), (
+    assert compare.gradient_check_difference(difference, expected, rtol=DIFFERENCE_1D_RTOL) is None, (
         f"With a derivative 10% too large (0.55 instead of 0.5), the difference should be |0.55 - 0.5| / "
         f"(|0.55| + |0.5|) = {expected:.6f}, but it is {difference}. Check the norms in the formula.")
     passed("gradient_check_1d")
@@ -112,31 +121,31 @@ def check_gradient_check_n(gradient_check_n) -> None:
     assert np.shape(gradapprox) == (n, 1), (
         f"gradapprox should be a column vector with one entry per parameter, shape ({n}, 1); got {np.shape(gradapprox)}.")
     grad = gradcheck.gradients_to_vector(gradients, parameters)
-    worst = int(np.argmax(np.abs(grad - gradapprox)))
-    assert np.allclose(gradapprox, grad, rtol=1e-5, atol=1e-7), (
-        f"gradapprox differs from backpropagation, most at entry {worst}: {gradapprox[worst, 0]!r} against "
-        f"{grad[worst, 0]!r}. Nudge one entry of theta at a time, by +epsilon and -epsilon, and restore it.")
-    assert 0 <= difference < 1e-7, (
+    problem = compare.first_difference(gradapprox, grad, rtol=BACKPROP_RTOL, atol=BACKPROP_ATOL)
+    assert problem is None, (
+        f"gradapprox differs from backpropagation's gradient ({problem}). Nudge one entry of theta at a time, by "
+        f"+epsilon and -epsilon, and restore it.")
+    assert compare.is_round_off(difference), (
         f"For a correct backward pass the difference should be below 1e-7; it is {difference:.3g}. A value just "
         f"above usually means theta was changed and not restored (nudge a copy), or a one-sided difference.")
     difference, _ = gradient_check_n(J, parameters, buggy)
     expected = _expected("gradient_check_n")["difference with the planted bugs"]
-    assert np.allclose(difference, expected, rtol=1e-4), (
+    assert compare.gradient_check_difference(difference, expected) is None, (
         f"For the backward pass with planted bugs the difference should be about {expected:.4g}; got {difference}.")
     J, exact = quartic_cost()
     parameters = gradient_check_n_inputs()[0]  # afresh, whatever the calls above did to theirs
     grad = gradcheck.gradients_to_vector(exact(parameters), parameters)
     _, gradapprox = gradient_check_n(J, parameters, exact(parameters), epsilon=WIDE_EPSILON)
     expected = _expected("gradient_check_n")["gradapprox with the wide epsilon"]
-    wrong = ~np.isclose(np.reshape(gradapprox, np.shape(expected)), expected, rtol=1e-7, atol=1e-12)
-    worst = int(np.argmax(wrong))
+    wrong = compare.differing(np.reshape(gradapprox, np.shape(expected)), expected, rtol=WIDE_N_RTOL, atol=WIDE_N_ATOL)
+    worst = int(np.argmax(wrong))  # the first entry that differs
     assert not np.any(wrong), (
         f"For J = sum(theta**4) / 4 and epsilon = {WIDE_EPSILON}, gradapprox should be the two-sided difference "
         f"theta**3 + epsilon**2 * theta, which is not the gradient theta**3; at entry {worst} it is "
         f"{float(np.ravel(gradapprox)[worst]):.8g}, expected {expected[worst, 0]:.8g} (the gradient: "
         f"{grad[worst, 0]:.8g}). "
         + ("Yours is the gradient: estimate it from J, nudging theta by the epsilon your function is given."
-           if np.allclose(np.ravel(gradapprox), np.ravel(grad), rtol=1e-5, atol=1e-9) else
+           if compare.close(np.ravel(gradapprox), np.ravel(grad), EXACT_GRADIENT_RTOL, EXACT_GRADIENT_ATOL) else
            "Nudge one entry of theta at a time by the epsilon your function is given, up and down, and divide "
            "by 2 * epsilon."))
     passed("gradient_check_n")
@@ -156,7 +165,7 @@ def check_l2(l2_penalty, l2_penalty_gradients) -> None:
     data = _expected("l2")
     penalty = l2_penalty(parameters, lambd, m)
     expected = data["penalty"]
-    assert np.allclose(penalty, expected), (
+    assert compare.close(penalty, expected), (
         f"l2_penalty returned {penalty}; expected {expected:.6f} = lambd / (2 m) * (sum of every squared weight). "
         f"Biases are not penalised.")
     gradients = l2_penalty_gradients(parameters, lambd, m)
@@ -165,9 +174,8 @@ def check_l2(l2_penalty, l2_penalty_gradients) -> None:
         f"l2_penalty_gradients should return {' and '.join(keys)} only; got "
         f"{sorted(gradients) if isinstance(gradients, dict) else type(gradients).__name__}.")
     for key in keys:
-        got, right = np.asarray(gradients[key]), data["gradients"][key]
-        assert got.shape == right.shape and np.allclose(got, right, rtol=1e-5, atol=1e-8), (
-            f"{key} from l2_penalty_gradients is not the derivative of l2_penalty (first entries "
-            f"{np.ravel(got)[:3]} against {np.ravel(right)[:3]}). The derivative of lambd / (2 m) * W**2 is "
-            f"lambd / m * W.")
+        problem = compare.first_difference(gradients[key], data["gradients"][key])
+        assert problem is None, (
+            f"{key} from l2_penalty_gradients is not the derivative of l2_penalty ({problem}). The derivative of "
+            f"lambd / (2 m) * W**2 is lambd / m * W.")
     passed("l2_penalty and l2_penalty_gradients")

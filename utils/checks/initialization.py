@@ -12,11 +12,20 @@ Biases are always zeros; the weights differ:
 The spread is checked on a large layer, where the sample standard deviation is
 within a fraction of a percent of the true one; the standard deviation each scale gives on
 that layer (the right ones and the classic mistakes) is stored as data (data/initialization.json).
+The statistics are those of the hidden checks (stats.spread_difference), against the exact values of
+a normal draw with the expected scale (draws=1) instead of the reference's own draw:
+
+    mean      0, within 6 standard errors (std / sqrt(n), with the values' own std)
+    std       the scale's, within STD_TOLERANCE (relative: wide enough to allow for sampling, narrow
+              enough to tell the scales apart and name the one an answer used)
+    kurtosis  3, within 0.3 (stats.KURTOSIS_FLOOR; a uniform draw has 1.8)
 """
 
 import numpy as np
 
-from . import check_parameters_structure, expected_values, passed
+from dataclasses import replace
+
+from . import check_parameters_structure, compare, expected_values, passed, stats
 
 SMALL_DIMS = ([3, 2, 1], [5, 4, 3, 1], [2, 6])
 LARGE_DIMS = [300, 500, 200]
@@ -55,26 +64,26 @@ def check_random_initialization(initialize, expected_spread: str) -> None:
     check_parameters_structure(parameters, LARGE_DIMS, call)
     known = spreads()
     for l in range(1, len(LARGE_DIMS)):
-        W = parameters[f"W{l}"]
         n_prev, n = LARGE_DIMS[l - 1], LARGE_DIMS[l]
         target = known[expected_spread][l - 1]
-        std, mean = float(np.std(W)), float(np.mean(W))
+        drawn = stats.spread(parameters[f"W{l}"])
         # A zero-mean draw has |mean| within a few std / sqrt(size); a `rand` draw is off by 1.7 std.
-        assert np.allclose(mean, 0.0, atol=6 * std / np.sqrt(W.size)), (
-            f"{call}: W{l} has mean {mean:.4g}, but it should be about 0. np.random.rand draws from [0, 1); "
+        within = replace(stats.spread_within(drawn.std, drawn.n), std=STD_TOLERANCE * target)
+        stray = stats.spread_difference(drawn, 0.0, target, stats.NORMAL_KURTOSIS, within)
+        assert stray is None or stray.statistic != "mean", (
+            f"{call}: W{l} has mean {drawn.mean:.4g}, but it should be about 0. np.random.rand draws from [0, 1); "
             f"use np.random.randn, which draws from a normal distribution with mean 0.")
-        assert np.allclose(std, target, rtol=STD_TOLERANCE, atol=0), (
-            f"{call}: W{l} (n_prev={n_prev}, n={n}) has standard deviation {std:.4g}, but the scale "
-            f"{expected_spread.split(',')[0]} gives {target:.4g}.{_diagnose(std, known, l)}")
-        kurtosis = float(np.mean(((W - mean) / std) ** 4))
-        assert np.allclose(kurtosis, 3.0, atol=0.3), (
-            f"{call}: the values of W{l} are not normally distributed (kurtosis {kurtosis:.2f}, a normal "
+        assert stray is None or stray.statistic != "standard deviation", (
+            f"{call}: W{l} (n_prev={n_prev}, n={n}) has standard deviation {drawn.std:.4g}, but the scale "
+            f"{expected_spread.split(',')[0]} gives {target:.4g}.{_diagnose(drawn.std, known, l)}")
+        assert stray is None, (
+            f"{call}: the values of W{l} are not normally distributed (kurtosis {drawn.kurtosis:.2f}, a normal "
             f"distribution has 3). Draw with np.random.randn.")
     passed(fn_name)
 
 
 def _diagnose(std: float, known: dict[str, list[float]], l: int) -> str:
     for name, stds in known.items():
-        if abs(std - stds[l - 1]) <= STD_TOLERANCE * stds[l - 1]:
+        if compare.close(std, stds[l - 1], rtol=STD_TOLERANCE, atol=0.0):
             return f" Your values match a scale of {name}."
     return ""

@@ -19,8 +19,8 @@ import copy
 
 import numpy as np
 
+from . import compare, expected_values, passed
 from .properties import problems_with
-from . import expected_values, passed
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
 GD_SEED, GD_LEARNING_RATE = 0, 0.1
@@ -39,6 +39,9 @@ DECAY_CASES = (
      "learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval))"),
 )
 DECAY_LEARNING_RATE0 = 0.2
+#: The tolerances of the optimisers' steps and of the decay schedules (tighter than compare.RTOL and ATOL).
+STEP_RTOL, STEP_ATOL = 1e-6, 1e-10
+DECAY_RTOL = 1e-9
 
 
 def random_state(seed: int, layers_dims=(3, 4, 2), positive: bool = False):
@@ -72,35 +75,13 @@ def _expected(check: str):
     return expected_values("optimization", check)
 
 
-def _first_difference(got: dict, expected: dict, what: str) -> str | None:
-    """None when every array of `expected` is in `got` with the same shape and values; else a sentence."""
-    if not isinstance(got, dict):
-        return f"{what} should be a dict; got a {type(got).__name__}"
-    for key in sorted(expected):
-        if key not in got:
-            return f"{what} has no {key!r} (it has {sorted(got)})"
-        value = np.asarray(got[key])
-        if value.shape != expected[key].shape:
-            return f"{what}[{key!r}] has shape {value.shape}, expected {expected[key].shape}"
-        if not np.allclose(value, expected[key], rtol=1e-6, atol=1e-10, equal_nan=True):
-            with np.errstate(invalid="ignore"):
-                wrong = ~np.isclose(value, expected[key], rtol=1e-6, atol=1e-10, equal_nan=True)
-            index = tuple(int(i) for i in np.argwhere(wrong)[0])
-            return f"{what}[{key!r}]{list(index)} is {float(value[index])!r}, expected {float(expected[key][index])!r}"
-    return None
-
-
-def _matches(got: dict, candidate: dict) -> bool:
-    return _first_difference(got, candidate, "") is None
-
-
 def _explain(got: dict, expected: dict, what: str, mistakes: dict[str, dict], call: str) -> None:
     """Raise with the first difference, naming the mistake whose result `got` equals, if any."""
-    problem = _first_difference(got, expected, what)
+    problem = compare.dict_difference(got, expected, what, rtol=STEP_RTOL, atol=STEP_ATOL)
     if problem is None:
         return
     for mistake, result in mistakes.items():
-        if isinstance(got, dict) and _matches(got, result):
+        if compare.dict_difference(got, result, what, rtol=STEP_RTOL, atol=STEP_ATOL) is None:
             raise AssertionError(f"{call}: {problem}. Your result is what you get when {mistake}.")
     raise AssertionError(f"{call}: {problem}.")
 
@@ -124,13 +105,13 @@ def check_random_mini_batches(random_mini_batches) -> None:
         Y = (rng.random((1, m)) < 0.5).astype(np.int64)
         X_before = X.copy()
         batches = random_mini_batches(X, Y, size, 5)
-        assert np.array_equal(X, X_before), "random_mini_batches changed X; shuffle a copy (X[:, permutation])."
+        assert compare.equal(X, X_before), "random_mini_batches changed X; shuffle a copy (X[:, permutation])."
         problems = problems_with("mini_batches", batches, {"X": X, "Y": Y, "mini_batch_size": size})
         assert not problems, f"random_mini_batches(X with m = {m}, Y, mini_batch_size={size}): " + "; ".join(problems) + "."
     X, Y = rng.standard_normal((2, 100)), np.arange(100)[np.newaxis, :]
     same_seed = [random_mini_batches(X, Y, 64, 1)[0][1] for _ in range(2)]
-    assert np.array_equal(*same_seed), "The same seed gave two different orders: shuffle with the seed you are given."
-    assert not np.array_equal(same_seed[0], random_mini_batches(X, Y, 64, 2)[0][1]), (
+    assert compare.equal(*same_seed), "The same seed gave two different orders: shuffle with the seed you are given."
+    assert not compare.equal(same_seed[0], random_mini_batches(X, Y, 64, 2)[0][1]), (
         "Two different seeds gave the same order: shuffle with the seed you are given.")
     passed("random_mini_batches")
 
@@ -141,17 +122,17 @@ def check_exponentially_weighted_averages(exponentially_weighted_averages) -> No
     raw, corrected = data["plain"], data["corrected"]
     got = np.asarray(exponentially_weighted_averages(values, EWA_BETA), dtype=np.float64)
     assert got.shape == values.shape, f"exponentially_weighted_averages should return one value per day, shape {values.shape}; got {got.shape}."
-    if np.allclose(got, corrected):
+    if compare.close(got, corrected):
         raise AssertionError("exponentially_weighted_averages(values, 0.9) returned the bias-corrected averages; "
                              "with bias_correction=False return v_t itself.")
-    assert np.allclose(got, raw), (
+    assert compare.close(got, raw), (
         f"exponentially_weighted_averages([10, 12, 8, 11], 0.9) should be {list(np.round(raw, 4))} (v_0 = 0, "
         f"v_t = beta * v_(t-1) + (1 - beta) * theta_t); got {list(np.round(got, 4))}.")
     got = np.asarray(exponentially_weighted_averages(values, EWA_BETA, bias_correction=True), dtype=np.float64)
     hint = (" Count t from 1: the first average is divided by 1 - beta."
-            if got.shape == values.shape and np.allclose(got[1:], data["mistakes"]["t from 0, after the first"])
+            if got.shape == values.shape and compare.close(got[1:], data["mistakes"]["t from 0, after the first"])
             else "")
-    assert np.allclose(got, corrected), (
+    assert compare.close(got, corrected), (
         f"With bias_correction=True the averages should be v_t / (1 - beta**t) = {list(np.round(corrected, 4))}; "
         f"got {list(np.round(got, 4))}.{hint}")
     passed("exponentially_weighted_averages")
@@ -240,6 +221,6 @@ def check_decay(inverse_decay, exponential_decay, inverse_sqrt_decay, staircase_
     for name, arguments, call, formula in DECAY_CASES:
         for epoch_num, expected in zip(DECAY_EPOCHS, data[name]):
             got = schedules[name](DECAY_LEARNING_RATE0, epoch_num, *arguments)
-            assert np.ndim(got) == 0 and np.isclose(got, expected, rtol=1e-9), (
+            assert compare.close(got, expected, rtol=DECAY_RTOL), (
                 f"{call} at epoch_num = {epoch_num} returned {got!r}; expected {expected:.6g} = {formula}.")
     passed("inverse_decay, exponential_decay, inverse_sqrt_decay and staircase_decay")

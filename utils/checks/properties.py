@@ -45,7 +45,7 @@ from typing import Callable
 import numpy as np
 
 from ..probe import flatten
-from . import stats
+from . import compare, stats
 
 PROPERTY_CHECKS: dict[str, Callable[[str, dict, dict], list[str]]] = {}
 
@@ -93,9 +93,9 @@ def _finite(array) -> np.ndarray | None:
 
 
 def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether `got` holds real numbers that match `expected` (float64) by compare.close."""
     values = _real(got)
-    return (values is not None and values.shape == expected.shape
-            and bool(np.allclose(values, expected, rtol=1e-5, atol=1e-8)))
+    return values is not None and compare.close(values, expected)
 
 
 def _example_keys(X: np.ndarray, Y: np.ndarray) -> list[tuple]:

@@ -17,14 +17,17 @@ import copy
 import numpy as np
 
 from .. import nets
+from . import compare, expected_values, passed
 from .properties import problems_with
-from . import expected_values, passed
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
 COST_SEED, BACKWARD_SEEDS, SUBGRADIENT_SEED, LAMBD = 0, (1, 2), 3, 0.7
 DROPOUT_BACKWARD_SEED, DROPOUT_BACKWARD_KEEP_PROB = 5, 0.7
 NETWORK_BACKWARD = {"seed": 7, "layers_dims": (3, 5, 4, 1), "m": 8, "keep_probs": [0.6, 0.8], "mask_seed": 8}
 ENSEMBLE_SEEDS, ENSEMBLE_X_SEED = (10, 11, 12), 13
+#: The tolerances: of a cost (tighter than compare.RTOL), and of gradients (atol looser than compare.ATOL).
+COST_RTOL = 1e-7
+GRADIENT_RTOL, GRADIENT_ATOL = 1e-5, 1e-7
 
 
 def small_network(seed: int, layers_dims=(3, 4, 3, 1), m: int = 6):
@@ -73,13 +76,13 @@ def _check_cost(compute_cost, kind: str) -> None:
     unregularised = nets.compute_cost(Y_hat, Y)
     if kind == "L2":
         hint = ("The penalty is lambd / (2 m) times the sum of every squared weight (biases are not penalised)."
-                if not np.isclose(got, unregularised) else "The penalty term is missing.")
+                if not compare.close(got, unregularised) else "The penalty term is missing.")
     else:
         hint = ("The penalty is lambd / m times the sum of the absolute values of the weights (biases are not "
                 "penalised); the notes' lambd / (2 m) is not the convention of this notebook."
-                if not np.isclose(got, unregularised) else "The penalty term is missing.")
-    assert np.isclose(got, expected, rtol=1e-7), f"{name} returned {got!r}; expected {expected!r}. {hint}"
-    assert np.isclose(compute_cost(Y_hat, Y, parameters, 0.0), unregularised), (
+                if not compare.close(got, unregularised) else "The penalty term is missing.")
+    assert compare.close(got, expected, rtol=COST_RTOL), f"{name} returned {got!r}; expected {expected!r}. {hint}"
+    assert compare.close(compute_cost(Y_hat, Y, parameters, 0.0), unregularised), (
         f"{name} with lambd = 0 should equal the plain cross-entropy cost nets.compute_cost(Y_hat, Y).")
 
 
@@ -94,10 +97,8 @@ def _check_backward(backward, kind: str) -> None:
         assert isinstance(grads, dict) and expected_keys <= set(grads), (
             f"{name} should return a dict with {sorted(expected_keys)}; got {sorted(grads) if isinstance(grads, dict) else type(grads)}.")
         for key in sorted(expected_keys):
-            got, right = np.asarray(grads[key]), expected[key]
-            assert got.shape == right.shape, f"{name}: {key} has shape {got.shape}, expected {right.shape}."
-            if not np.allclose(got, right, rtol=1e-5, atol=1e-7):
-                worst = np.unravel_index(np.argmax(np.abs(got - right)), got.shape)
+            problem = compare.first_difference(grads[key], expected[key], rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
+            if problem:
                 if key.startswith("db"):
                     hint = "Biases are not regularised: db is the plain backpropagation gradient."
                 elif kind == "L2":
@@ -105,8 +106,7 @@ def _check_backward(backward, kind: str) -> None:
                 else:
                     hint = "The derivative of lambd / m * |W| is (lambd / m) * sign(W), added to dW."
                 raise AssertionError(
-                    f"{name}: {key}{list(worst)} is {got[worst]!r} but the gradient of the regularised cost "
-                    f"there is {right[worst]!r}. {hint}")
+                    f"{name}: {key} is not the gradient of the regularised cost ({problem}). {hint}")
 
 
 def check_compute_cost_with_l2(compute_cost_with_l2) -> None:
@@ -145,7 +145,7 @@ def check_dropout_forward(dropout_forward) -> None:
     for keep_prob in (0.8, 0.5, 1.0):
         A_before = A.copy()
         two_draws = (dropout_forward(A, keep_prob), dropout_forward(A, keep_prob))
-        assert np.array_equal(A, A_before), "dropout_forward changed its input A; return a new array instead."
+        assert compare.equal(A, A_before), "dropout_forward changed its input A; return a new array instead."
         _say(problems_with("dropout_forward", two_draws, {"A": A, "keep_prob": keep_prob}),
              f"dropout_forward(A of shape {A.shape}, keep_prob={keep_prob})")
     passed("dropout_forward")
@@ -156,8 +156,9 @@ def check_dropout_backward(dropout_backward) -> None:
     expected = _expected("dropout_backward")
     got = np.asarray(dropout_backward(dA, D, keep_prob))
     assert got.shape == A.shape, f"dropout_backward returned shape {got.shape}; expected {A.shape}, the shape of dA."
-    assert np.allclose(got, expected, rtol=1e-5, atol=1e-7), (
-        f"dropout_backward disagrees with the gradient through the dropout forward pass (first row "
+    problem = compare.first_difference(got, expected, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
+    assert problem is None, (
+        f"dropout_backward disagrees with the gradient through the dropout forward pass ({problem}; first row "
         f"{np.round(got[0], 4)} against {np.round(expected[0], 4)}). Dropped units get no gradient, and kept ones "
         f"are scaled by 1/keep_prob, as in the forward pass: use the same mask D.")
     passed("dropout_backward")
@@ -172,7 +173,7 @@ def check_forward_propagation_with_dropout(forward_propagation_with_dropout) -> 
         _say(problems_with("dropout_network", result, inputs),
              f"forward_propagation_with_dropout(X, parameters, keep_probs={keep_probs})")
     Y_hat, _ = result
-    assert np.allclose(Y_hat, nets.forward_propagation(X, parameters)[0]), (
+    assert compare.close(Y_hat, nets.forward_propagation(X, parameters)[0]), (
         "With every keep_prob = 1 the network should compute exactly what nets.forward_propagation computes.")
     passed("forward_propagation_with_dropout")
 
@@ -186,20 +187,20 @@ def check_backward_propagation_with_dropout(backward_propagation_with_dropout) -
     _, keys_before, position_before, *_ = np.random.get_state()
     grads = backward_propagation_with_dropout(Y_hat, Y, copy.deepcopy(cache), copy.deepcopy(parameters), keep_probs)
     _, keys_after, position_after, *_ = np.random.get_state()
-    drew_numbers = position_after != position_before or not np.array_equal(keys_after, keys_before)
+    drew_numbers = position_after != position_before or not compare.equal(keys_after, keys_before)
     for key in [f"d{p}{l}" for l in (3, 2, 1) for p in "Wb"]:
         assert isinstance(grads, dict) and key in grads, f"backward_propagation_with_dropout should return {key}."
-        expected = data["grads"][key]
-        got = np.asarray(grads[key])
+        got, expected = np.asarray(grads[key]), data["grads"][key]
         assert got.shape == expected.shape, f"{key} has shape {got.shape}, expected {expected.shape}."
-        if not np.allclose(got, expected, rtol=1e-5, atol=1e-7):
+        problem = compare.first_difference(got, expected, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
+        if problem:
             hint = ("It drew random numbers: the backward pass must reuse the forward pass's masks, cache[l][2], "
                     "not draw new ones." if drew_numbers else
                     "Going back through hidden layer l, multiply dA by that layer's mask D and divide by its "
                     "keep_prob before the relu derivative.")
             raise AssertionError(
                 f"backward_propagation_with_dropout: {key} disagrees with the gradient of the cost with the same "
-                f"masks (first entries {np.ravel(got)[:3]} against {np.ravel(expected)[:3]}). {hint}")
+                f"masks ({problem}; first entries {np.ravel(got)[:3]} against {np.ravel(expected)[:3]}). {hint}")
     passed("backward_propagation_with_dropout")
 
 
@@ -219,10 +220,10 @@ def check_early_stopping(early_stopping) -> None:
     expected_costs = [float(np.sum((k * np.array([[1.0, -0.5]]) - target) ** 2)) for k in range(8)]
     assert best_epoch == 4, (
         f"best_epoch is {best_epoch!r}, but the dev cost is lowest after epoch 4 (dev costs {expected_costs}).")
-    assert np.allclose(best["W1"], target), (
+    assert compare.close(best["W1"], target), (
         f"best_parameters['W1'] is {best['W1']}, but after epoch 4 it was {target}. If it holds a later value, "
         f"you kept a reference to arrays that training went on changing: keep a copy (copy.deepcopy).")
-    assert len(dev_costs) == 8 and np.allclose(dev_costs, expected_costs), (
+    assert compare.close(dev_costs, expected_costs), (
         f"dev_costs should hold the dev cost before training and after each epoch run, stopping once 3 epochs "
         f"(the patience) pass without improvement: {expected_costs}; got {list(np.round(dev_costs, 3))}.")
     _, best_epoch, dev_costs = early_stopping(copy.deepcopy(start), train_epoch, dev_cost, 2, 3)
@@ -237,17 +238,17 @@ def check_flip_and_shift(flip_horizontal, shift_images) -> None:
     data = _expected("flip_shift")
     flipped = np.asarray(flip_horizontal(images.copy()))
     assert flipped.shape == images.shape, f"flip_horizontal returned shape {flipped.shape}; expected {images.shape}."
-    assert np.array_equal(flipped[0, 0], data["flipped"][0, 0]), (
+    assert compare.equal(flipped[0, 0], data["flipped"][0, 0]), (
         f"flip_horizontal should reverse each row of pixels (left becomes right): the first row "
         f"{images[0, 0]} should become {data['flipped'][0, 0]}, not {flipped[0, 0]}. The images are (m, height, width).")
-    assert np.array_equal(flipped, data["flipped"]), "flip_horizontal should only mirror left and right."
+    assert compare.equal(flipped, data["flipped"]), "flip_horizontal should only mirror left and right."
     shifted = np.asarray(shift_images(images.copy(), 1, -1))
     expected = data["shifted down 1, left 1"]
     assert shifted.shape == images.shape, f"shift_images returned shape {shifted.shape}; expected {images.shape}."
-    assert np.array_equal(shifted, expected), (
+    assert compare.equal(shifted, expected), (
         f"shift_images(images, dy=1, dx=-1) should move the picture 1 pixel down and 1 pixel left, filling the "
         f"uncovered pixels with 0 (no wrapping round). First image expected\n{expected[0]}\ngot\n{shifted[0]}")
-    assert np.array_equal(np.asarray(shift_images(images.copy(), 0, 0)), images), "A shift by (0, 0) changes nothing."
+    assert compare.equal(shift_images(images.copy(), 0, 0), images), "A shift by (0, 0) changes nothing."
     passed("flip_horizontal and shift_images")
 
 
@@ -256,7 +257,7 @@ def check_add_noise(add_noise) -> None:
     before = images.copy()
     sigma = 0.1
     two_draws = (add_noise(images, sigma), add_noise(images, sigma))
-    assert np.array_equal(images, before), "add_noise changed the images it was given; return new ones instead."
+    assert compare.equal(images, before), "add_noise changed the images it was given; return new ones instead."
     _say(problems_with("gaussian_noise", two_draws, {"images": images, "sigma": sigma}),
          f"add_noise(images, sigma={sigma})")
     passed("add_noise")
@@ -268,8 +269,12 @@ def check_ensemble_predict(ensemble_predict) -> None:
     Y_hat, predictions = ensemble_predict(X, models)
     expected = data["Y_hat"]
     assert np.shape(Y_hat) == (1, 7), f"Y_hat should have shape (1, m) = (1, 7); got {np.shape(Y_hat)}."
-    assert np.allclose(Y_hat, expected), (
-        f"Y_hat should be the mean of the models' probabilities {np.round(expected, 3)}; got {np.round(Y_hat, 3)}.")
-    assert np.array_equal(np.asarray(predictions), data["predictions"]), (
-        f"predictions should be 1 where the averaged Y_hat is above 0.5 and 0 elsewhere; got {predictions}.")
+    problem = compare.first_difference(Y_hat, expected)
+    assert problem is None, (
+        f"Y_hat should be the mean of the models' probabilities {np.round(expected, 3)}; got {np.round(Y_hat, 3)} "
+        f"({problem}).")
+    problem = compare.first_difference(predictions, data["predictions"], rtol=0.0, atol=0.0)
+    assert problem is None, (
+        f"predictions should be 1 where the averaged Y_hat is above 0.5 and 0 elsewhere; got {predictions} "
+        f"({problem}).")
     passed("ensemble_predict")

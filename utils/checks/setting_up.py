@@ -10,8 +10,8 @@ Expected values are stored as data (data/setting_up.json); a split is judged by 
 
 import numpy as np
 
+from . import compare, expected_values, passed
 from .properties import check_split as split_problems
-from . import expected_values, passed
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
 SPLIT_SIZES_CASES = (5, 100, 1_000, 10_000, 100_000, 1_000_000)
@@ -55,10 +55,10 @@ def check_split(train_dev_test_split) -> None:
         assert not problems, "train_dev_test_split: " + "; ".join(problems) + "."
     result = train_dev_test_split(X.copy(), Y.copy(), seed=1)
     again = train_dev_test_split(X.copy(), Y.copy(), seed=1)
-    assert all(np.array_equal(a, b) for a, b in zip(result, again)), (
+    assert all(compare.equal(a, b) for a, b in zip(result, again)), (
         "Two calls with the same seed gave different splits: draw from np.random.default_rng(seed).")
     other = train_dev_test_split(X.copy(), Y.copy(), seed=2)
-    assert not np.array_equal(result[0], other[0]), "Different seeds gave the same split: use the seed argument."
+    assert not compare.equal(result[0], other[0]), "Different seeds gave the same split: use the seed argument."
     passed("train_dev_test_split")
 
 
@@ -84,19 +84,20 @@ def check_normalization(fit_normalizer, normalize) -> None:
     assert np.shape(mu) == (2, 1) and np.shape(sigma) == (2, 1), (
         f"mu and sigma should have shape (n_x, 1) = (2, 1), one value per feature; got {np.shape(mu)} and "
         f"{np.shape(sigma)}. Use axis=1, keepdims=True.")
-    assert np.allclose(mu, data["mu"]), (
+    assert compare.close(mu, data["mu"]), (
         f"mu should be the mean of each feature (row): {data['mu'].tolist()}; got {np.asarray(mu).tolist()}.")
-    if np.allclose(sigma, data["mistakes"]["the variance"]):
+    if compare.close(sigma, data["mistakes"]["the variance"]):
         raise AssertionError("sigma is the variance; divide by the standard deviation, its square root. "
                              "(Some course notes divide by the variance: that is a mistake.)")
-    assert np.allclose(sigma, data["sigma"]), (
+    assert compare.close(sigma, data["sigma"]), (
         f"sigma should be the standard deviation of each feature, np.std(X, axis=1, keepdims=True) = "
         f"{data['sigma'].ravel().round(4).tolist()}; got {np.ravel(sigma).round(4).tolist()}.")
     Z = normalize(X_train, mu, sigma)
-    assert np.allclose(Z.mean(axis=1), 0) and np.allclose(Z.std(axis=1), 1), \
+    n_x = X_train.shape[0]
+    assert compare.close(np.mean(Z, axis=1), np.zeros(n_x)) and compare.close(np.std(Z, axis=1), np.ones(n_x)), \
         "normalize(X_train, mu, sigma) should give every feature mean 0 and standard deviation 1: (X - mu) / sigma."
     Z_dev = normalize(X_dev, mu, sigma)
-    assert np.allclose(Z_dev, data["Z_dev"]), (
+    assert compare.close(Z_dev, data["Z_dev"]), (
         "normalize(X_dev, mu, sigma) must use the training set's mu and sigma, not statistics of X_dev: dev and "
         "test data go through exactly the same transformation as the training data.")
     passed("fit_normalizer and normalize")

@@ -1,6 +1,6 @@
-"""Exact tail probabilities for the property checks (idnn.checks.properties).
+"""The course's statistics: exact tails for the property checks, and the spread of a random draw.
 
-A property check asks whether an answer was *drawn* right: a dropout mask made of independent
+Exact tails (idnn.checks.properties). A property check asks whether an answer was *drawn* right: a dropout mask made of independent
 Bernoulli(keep_prob) entries, noise made of independent N(0, sigma^2) values, a shuffle that is a
 uniform random permutation. Each test below computes a statistic whose distribution under a
 correct answer is known exactly (or bounded by an inequality that holds for every n, with no
@@ -39,6 +39,22 @@ few others.
 Every test also states `log_best`, the smallest log p-value any outcome could give. It depends
 only on the sizes (never on the answer), and `failures` spends budget only on tests whose best
 outcome could reach their threshold: a test that could never fail is not run.
+
+The spread of a draw (random initialisations: the visible checks against the scale a formula gives, the hidden
+verdicts against the reference's own draw). No exact tails here, and no false-alarm budget: each statistic may
+stray SPREAD_SIGMAS standard errors (normal approximations) from its expected value, which a correct draw of
+thousands of values does not do in practice, while a wrong scale or a uniform draw misses by far more.
+
+    spread              n, mean, standard deviation (np.std: divides by n) and kurtosis E[z^4], z = (x - mean) / std
+                        (3 for a normal draw, 1.8 for a uniform one)
+    spread_within       how far each may stray: SPREAD_SIGMAS standard errors of n values of a normal draw with
+                        standard deviation sigma, compared with exact values (draws=1) or with another draw of n
+                        (draws=2, the variances add):
+                            mean      sigma * sqrt(draws / n)
+                            std       sigma * sqrt(draws / (2 n))
+                            kurtosis  sqrt(24 draws / n), but at least KURTOSIS_FLOOR, and only on
+                                      KURTOSIS_MIN_VALUES values or more
+    spread_difference   the first statistic (mean, then std, then kurtosis) outside its tolerance
 """
 
 import math
@@ -431,3 +447,84 @@ def chernoff_log_upper(t: float, mu: float) -> float:
     if mu <= 0:
         return -math.inf
     return min(0.0, -mu + t * (1.0 + math.log(mu / t)))
+
+
+# -- the spread of a draw ------------------------------------------------------------------------------
+#: How many standard errors a statistic of a correct draw may stray from its expected value.
+SPREAD_SIGMAS = 6.0
+#: The kurtosis of a normal draw.
+NORMAL_KURTOSIS = 3.0
+#: A correct draw's kurtosis may always stray this far (a uniform draw's, 1.8, is 1.2 from a normal one's).
+KURTOSIS_FLOOR = 0.3
+#: The kurtosis is compared only on this many values or more: its standard error sqrt(24 / n) is an asymptotic
+#: figure, and only large arrays tell a uniform draw from a normal one reliably.
+KURTOSIS_MIN_VALUES = 20_000
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The statistics of n values x (any shape, flattened):
+
+        mean = sum x / n        std = sqrt(sum (x - mean)^2 / n)        kurtosis = sum ((x - mean) / std)^4 / n
+
+    kurtosis is None when std is 0.
+    """
+
+    n: int
+    mean: float
+    std: float
+    kurtosis: float | None
+
+
+def spread(values) -> Spread:
+    """The Spread of `values` (real numbers, any shape), computed in float64."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    mean, std = float(np.mean(x)), float(np.std(x))
+    kurtosis = float(np.mean(((x - mean) / std) ** 4)) if std > 0 else None
+    return Spread(int(x.size), mean, std, kurtosis)
+
+
+@dataclass(frozen=True)
+class Within:
+    """How far each statistic of a draw may be from its expected value (kurtosis None: not compared)."""
+
+    mean: float
+    std: float
+    kurtosis: float | None
+
+
+def spread_within(sigma: float, n: int, draws: int = 1) -> Within:
+    """SPREAD_SIGMAS standard errors of the statistics of n values of a normal draw with standard deviation sigma,
+    compared with exact values (draws=1) or with the statistics of another independent draw of n (draws=2):
+
+        mean      sigma * sqrt(draws / n)
+        std       sigma * sqrt(draws / (2 n))
+        kurtosis  sqrt(24 draws / n), at least KURTOSIS_FLOOR; None below KURTOSIS_MIN_VALUES values
+    """
+    kurtosis = max(KURTOSIS_FLOOR, SPREAD_SIGMAS * math.sqrt(24.0 * draws / n)) if n >= KURTOSIS_MIN_VALUES else None
+    return Within(mean=SPREAD_SIGMAS * sigma * math.sqrt(draws / n),
+                  std=SPREAD_SIGMAS * sigma * math.sqrt(draws / (2.0 * n)),
+                  kurtosis=kurtosis)
+
+
+@dataclass(frozen=True)
+class Stray:
+    """A statistic of a draw outside its tolerance: its name ("mean", "standard deviation" or "kurtosis"), the
+    value the draw gave, the value expected and how far it could have been."""
+
+    statistic: str
+    got: float
+    expected: float
+    within: float
+
+
+def spread_difference(got: Spread, mean: float, std: float, kurtosis: float | None, within: Within) -> Stray | None:
+    """The first statistic of `got` (mean, then standard deviation, then kurtosis) further than `within` from the
+    expected mean, std and kurtosis; None when all are within (a NaN statistic is never within)."""
+    checks = (("mean", got.mean, mean, within.mean), ("standard deviation", got.std, std, within.std))
+    if within.kurtosis is not None and kurtosis is not None and got.kurtosis is not None:
+        checks += (("kurtosis", got.kurtosis, kurtosis, within.kurtosis),)
+    for statistic, value, expected, tolerance in checks:
+        if not abs(value - expected) <= tolerance:
+            return Stray(statistic, value, expected, tolerance)
+    return None
