@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := setting_up initialization regularization gradient_checking optimization
 QUIET := --log-level=WARN
 
-.PHONY: setup bubblewrap chromium demo test lab release samples autograde datasets clean
+.PHONY: setup bubblewrap chromium demo test test-quick lab release samples autograde datasets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ demo: autograde
 
 test: setup chromium
 	$(BIN)/python -m pytest
+
+## The quick tests alone (a few seconds): everything not marked slow.
+test-quick: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 ## Open JupyterLab on the student copies.
 lab: setup

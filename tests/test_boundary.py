@@ -542,6 +542,7 @@ def tree_digest() -> dict[str, int]:
 HARNESS_TALLY = {"functions": 0, "pairs": 0, "calls": 0, "judged": 0, "passthrough": 0}
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # candidates are called with what they never expected
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_no_callable_of_the_student_side_passes_a_hidden_check_in_place_of_an_exercise(assignment, harness_env):

@@ -116,6 +116,7 @@ class Visit:
         self.context.close()
 
 
+@pytest.mark.slow
 def test_the_traces_would_be_seen(browser, tmp_path):
     """The detector itself: a page whose payloads do run is caught by each of the traces."""
     page = tmp_path / "hostile.html"

@@ -17,8 +17,8 @@ import pytest
 from idnn.autograde.runner import JOURNAL, read_journal
 from idnn.autograde.sandbox import bwrap_command
 
-from .conftest import (BIN, QUICK_ASSIGNMENTS, REPO, idnn_grade, make_course, nbgrader, released_course_with_samples,
-                       scores_of, tool_env)
+from .conftest import (BIN, COURSE_CONFIG, QUICK_ASSIGNMENTS, REPO, idnn_grade, released_course,
+                       released_course_with_samples, scores_of, tool_env)
 from .samples import initialization as samples
 from .samples.generate import assignment_module, build
 
@@ -51,10 +51,9 @@ def cell_text(course: Path, student: str, grade_id: str) -> str:
 
 # -- the sandbox ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_attacks_are_contained_and_scored(tmp_path):
-    course = make_course(tmp_path / "course")
-    (course / "nbgrader_config.py").write_text((course / "nbgrader_config.py").read_text() + TIGHT_LIMITS)
-    nbgrader("generate_assignment", "initialization", "--force", cwd=course)
+    course = released_course(tmp_path / "course", COURSE_CONFIG + TIGHT_LIMITS, assignments=["initialization"])
     build(course, "initialization", samples=[s for s in samples.SAMPLES if s.student == "perfect"])
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -122,6 +121,7 @@ def test_the_sandbox_binds_nothing_of_the_course_but_the_helpers(tmp_path):
     assert f"--ro-bind {REPO / 'utils'} {REPO / 'utils'}" in args
 
 
+@pytest.mark.slow
 def test_grading_refuses_without_bubblewrap_unless_told(tmp_path):
     config = (REPO / "nbgrader_config.py").read_text() + '\nc.Sandbox.bwrap = "/nonexistent/bwrap"\n'
     course = released_course_with_samples(tmp_path / "course", config=config, assignments=["initialization"])

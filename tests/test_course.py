@@ -14,7 +14,7 @@ from idnn import data
 from idnn.autograde.reference import DEFAULT_MARKERS, hidden_code, is_test_cell
 from idnn.build_datasets import MANIFEST, build_all
 
-from .conftest import ASSIGNMENTS, REPO, code_cells, make_course, nbgrader, read_notebook
+from .conftest import ASSIGNMENTS, REPO, code_cells, read_notebook
 
 pytestmark = pytest.mark.course
 
@@ -56,11 +56,9 @@ def test_helper_package_installs_under_its_own_name(tmp_path):
     assert out.stdout.strip() == str(REPO / "utils")
 
 
-def test_release_is_fresh_and_holds_no_solution_or_hidden_code(tmp_path):
-    course = make_course(tmp_path / "course")
-    for assignment in ASSIGNMENTS:
-        nbgrader("generate_assignment", assignment, "--force", cwd=course)
-    comparison = filecmp.dircmp(course / "release", REPO / "release")
+def test_release_is_fresh_and_holds_no_solution_or_hidden_code(released_course_template):
+    """release/ is what `nbgrader generate_assignment` makes of source/ today (the session's released course)."""
+    comparison = filecmp.dircmp(released_course_template / "release", REPO / "release")
     stale = _differences(comparison)
     assert not stale, f"release/ is stale ({stale}); run `make release` and commit it"
 

@@ -18,7 +18,7 @@ import pytest
 from idnn.autograde.runner import read_journal
 from idnn.autograde.sandbox import Sandbox, kernel_cgroups
 
-from .conftest import BIN, idnn_grade, make_course, nbgrader, read_notebook, scores_of, tool_env
+from .conftest import BIN, COURSE_CONFIG, idnn_grade, read_notebook, released_course, scores_of, tool_env
 from .samples import initialization as samples
 from .test_class_grading import _sandbox_processes
 from .samples.generate import build
@@ -33,14 +33,12 @@ def expected(student: str) -> dict[str, float]:
 
 
 def course_with(root: Path, students: list[str], config_extra: str = "") -> Path:
-    course = make_course(root)
-    if config_extra:
-        (course / "nbgrader_config.py").write_text((course / "nbgrader_config.py").read_text() + config_extra)
-    nbgrader("generate_assignment", "initialization", "--force", cwd=course)
+    course = released_course(root, COURSE_CONFIG + config_extra, assignments=["initialization"])
     build(course, "initialization", samples=[BY_NAME[name] for name in students])
     return course
 
 
+@pytest.mark.slow
 def test_two_graders_at_once_grade_every_sample_exactly(tmp_path):
     """Two idnn-grade runs on two course copies at the same time (four kernels at once): every score exact."""
     students = ["perfect", "blank", "alternative", "partial", "cheater", "kernel_exit", "linker"]
@@ -70,6 +68,7 @@ def _kill_workers_grading(student: str, stop: threading.Event, kills: list[int])
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path):
     course = course_with(tmp_path / "course", ["perfect", "partial", "kernel_exit", "alternative"])
     culprit = course / "submitted" / "culprit"
@@ -115,6 +114,7 @@ def _flaky_bwrap(tmp_path: Path, failures: int) -> Path:
     return script
 
 
+@pytest.mark.slow
 def test_a_kernel_that_fails_to_start_is_started_again(tmp_path):
     flaky = _flaky_bwrap(tmp_path, failures=2)
     course = course_with(tmp_path / "course", ["perfect", "partial"], f"\nc.Sandbox.bwrap = {str(flaky)!r}\n")
@@ -124,6 +124,7 @@ def test_a_kernel_that_fails_to_start_is_started_again(tmp_path):
     assert scores["perfect"] == expected("perfect") and scores["partial"] == expected("partial")
 
 
+@pytest.mark.slow
 def test_a_kernel_that_never_starts_is_never_a_silent_zero(tmp_path):
     flaky = _flaky_bwrap(tmp_path, failures=10**6)
     config = f"\nc.Sandbox.bwrap = {str(flaky)!r}\n"
@@ -152,6 +153,7 @@ def _worker_limit(snapshot: str, queue) -> None:
     queue.put(resource.getrlimit(resource.RLIMIT_AS))
 
 
+@pytest.mark.slow
 def test_grading_workers_run_under_a_memory_limit_of_their_own(tmp_path):
     (tmp_path / "gradebook.db").write_bytes(b"")
     context = multiprocessing.get_context("spawn")
@@ -176,6 +178,7 @@ exec {bwrap} "$@"
 """
 
 
+@pytest.mark.slow
 def test_a_kernel_stopped_by_the_submission_is_the_submissions_zero_not_the_machines(tmp_path):
     script = tmp_path / "picky-bwrap"
     script.write_text(SUBMISSION_SENSITIVE_BWRAP.format(bwrap=shutil.which("bwrap")))
@@ -219,6 +222,7 @@ for child in children:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not kernel_cgroups(61999, Sandbox()), reason="this machine offers no writable cgroup v1 controllers")
 def test_the_whole_sandbox_shares_one_memory_limit(tmp_path):
     """Three processes of 600 MiB each stay under a 2 GiB address-space limit apiece, but not under 1 GiB together."""

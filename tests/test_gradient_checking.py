@@ -228,6 +228,7 @@ def gradient_check_n(J, parameters, gradients, epsilon=1e-7):
 HONEST_SEEDS = range(300)
 
 
+@pytest.mark.slow
 @pytest.mark.grading
 @pytest.mark.parametrize("grade_id, answers", [("test_gradcheck_1d", HONEST_1D), ("test_gradcheck_n", HONEST_N)],
                          ids=["1d", "n"])
@@ -285,6 +286,7 @@ NEVER_DIFFERENTIATE = [
 ATTACK_SEEDS = range(40)
 
 
+@pytest.mark.slow
 @pytest.mark.grading
 @pytest.mark.parametrize("grade_id, name, answer", NEVER_DIFFERENTIATE, ids=[f"{g[5:]}-{n}" for g, n, _ in
                                                                             NEVER_DIFFERENTIATE])

@@ -15,7 +15,7 @@ from idnn.autograde.reference import definitions, hidden_code
 from idnn.autograde.verdicts import Verdict, compare, judge, load_student_results
 from idnn.probe import Probe
 
-from .conftest import make_course, nbgrader, reference_of, scores_of, write_samples
+from .conftest import nbgrader, reference_of, released_course, scores_of, write_samples
 
 pytestmark = pytest.mark.grading
 
@@ -185,8 +185,7 @@ STOCK_CONFIG = 'c = get_config()\nc.CourseDirectory.course_id = "stock"\n'
 
 def test_stock_nbgrader_is_fooled_where_ours_is_not(tmp_path, graded_course):
     """The cheats are real: stock nbgrader gives them full marks. A stderr warning costs a correct answer there."""
-    course = make_course(tmp_path / "stock", config=STOCK_CONFIG)
-    nbgrader("generate_assignment", "initialization", "--force", cwd=course)
+    course = released_course(tmp_path / "stock", config=STOCK_CONFIG, assignments=["initialization"])
     write_samples(course, ["initialization"])
     for folder in (course / "submitted").iterdir():
         if folder.name not in ("cheater", "alternative"):

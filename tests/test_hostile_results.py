@@ -28,7 +28,7 @@ from idnn.autograde.scrub import NOTICE, Scrubber, helper_package_text
 from idnn.autograde.verdicts import judge, load_student_results
 from idnn.probe import Probe, _describe_call
 
-from .conftest import idnn_grade, make_course, nbgrader, read_notebook, reference_of, scores_of
+from .conftest import idnn_grade, read_notebook, reference_of, released_course, scores_of
 from .samples import gradient_checking, regularization, setting_up
 from .samples.generate import assignment_module, build
 
@@ -171,6 +171,7 @@ print(json.dumps(judge(probes, Path(sys.argv[1])).problems))
 """
 
 
+@pytest.mark.slow
 def test_reading_a_bomb_fits_in_256_mib_of_address_space(tmp_path):
     """The same in a process whose address space is capped: where np.load would need 4 GB, the reader needs none."""
     folder = results_dir(tmp_path)
@@ -545,35 +546,35 @@ def stream_text(course: Path, student: str, assignment: str, grade_id: str) -> s
     return "".join(output.get("text", "") for output in cell.outputs if output.get("output_type") == "stream")
 
 
-def test_hostile_and_leaking_samples_graded_end_to_end(tmp_path):
-    course = make_course(tmp_path / "course")
+def test_hostile_and_leaking_samples_graded_end_to_end(tmp_path, graded_course):
+    """The results attacks, on a host file of this test's own, graded here; the leaking samples of the other
+    assignments (nan_labels, shows_functions) are read from the shared graded course, which graded them alike."""
+    course = released_course(tmp_path / "course", assignments=["gradient_checking"])
     host = planted_host_file(tmp_path / "host-file.npz")
+    hostile = gradient_checking.hostile_samples(str(host)) + [gradient_checking.LEAKY]
+    build(course, "gradient_checking", samples=hostile)
+    idnn_grade("--jobs", "2", "gradient_checking", cwd=course)
+
     picked = {
-        "gradient_checking": gradient_checking.hostile_samples(str(host)) + [gradient_checking.LEAKY],
-        "setting_up": [s for s in setting_up.SAMPLES if s.student == "nan_labels"],
-        "regularization": [s for s in regularization.SAMPLES if s.student == "shows_functions"],
+        ("gradient_checking", course): hostile,
+        ("setting_up", graded_course): [s for s in setting_up.SAMPLES if s.student == "nan_labels"],
+        ("regularization", graded_course): [s for s in regularization.SAMPLES if s.student == "shows_functions"],
     }
-    for assignment, samples in picked.items():
-        nbgrader("generate_assignment", assignment, "--force", cwd=course)
-        build(course, assignment, samples=samples)
-
-    idnn_grade("--jobs", "2", *picked, cwd=course)
-
-    for assignment, samples in picked.items():
+    for (assignment, where), samples in picked.items():
         module = assignment_module(assignment)
-        scores = scores_of(course, assignment)
+        scores = scores_of(where, assignment)
         for sample in samples:
             assert scores[sample.student] == {t: float(sample.expected.get(t, 0)) for t in module.ALL_TESTS}, \
                 sample.student
-        secrets = secret_text(course, assignment)
+        secrets = secret_text(where, assignment)
         assert secrets.names and secrets.lines
         for sample in samples:
-            page = (course / "feedback" / sample.student / assignment / f"{module.NOTEBOOK}.html").read_text()
-            nb = read_notebook(course / "autograded" / sample.student / assignment / f"{module.NOTEBOOK}.ipynb")
+            page = (where / "feedback" / sample.student / assignment / f"{module.NOTEBOOK}.html").read_text()
+            nb = read_notebook(where / "autograded" / sample.student / assignment / f"{module.NOTEBOOK}.ipynb")
             kept = json.dumps([[c.get("outputs", []), c.metadata.get("idnn")] for c in nb.cells])
-            for where, text in (("feedback", page), ("autograded outputs", kept)):
+            for where_shown, text in (("feedback", page), ("autograded outputs", kept)):
                 found = [s for s in secrets.names if s in text] + [s for s in secrets.lines if s in text]
-                assert not found, f"{sample.student}: {where} quotes the hidden checks: {found[:3]}"
+                assert not found, f"{sample.student}: {where_shown} quotes the hidden checks: {found[:3]}"
                 assert "HOST-FILE-WAS-READ" not in text
             assert "Hidden checks" in page
     for path in list((course / "reports").rglob("*")) + list((course / "feedback").rglob("*")):
@@ -591,7 +592,7 @@ def test_hostile_and_leaking_samples_graded_end_to_end(tmp_path):
     # Printed from inside a graded function while the hidden check ran: removed, and the verdict kept.
     inside = cell_outputs(course, "leaky", "gradient_checking", "test_classify")
     assert NOTICE in inside and "Hidden checks passed" in inside
-    split = cell_outputs(course, "nan_labels", "setting_up", "test_split")
+    split = cell_outputs(graded_course, "nan_labels", "setting_up", "test_split")
     assert "HiddenCheckFailed" in split
-    stopping = cell_outputs(course, "shows_functions", "regularization", "test_early_stopping")
+    stopping = cell_outputs(graded_course, "shows_functions", "regularization", "test_early_stopping")
     assert "<function>, <function>" in stopping and NOTICE in stopping

@@ -256,6 +256,7 @@ def honest_network(X, parameters, keep_probs, mask):
 
 # -- every correct spelling passes -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", MASKS)
 def test_correct_masks_pass(spelling):
     """200 draws (two calls each) of one correct spelling, on the visible check's array and hidden-sized ones,
@@ -268,6 +269,7 @@ def test_correct_masks_pass(spelling):
         assert judge("dropout_forward", two, {"A": A, "keep_prob": keep_prob}) == [], (draw, A.shape, keep_prob)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", ["rand < keep_prob (the reference)", "rng.binomial, booleans"])
 def test_correct_dropout_networks_pass(spelling):
     """200 correct forward passes of networks sized like the hidden check's: false fail < 1e-9 each, 2e-7 here."""
@@ -279,6 +281,7 @@ def test_correct_dropout_networks_pass(spelling):
         assert judge("dropout_network", result, network_inputs(X, parameters, keep_probs)) == [], draw
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", NOISES)
 def test_correct_noise_passes(spelling):
     """200 draws (two calls each) of 20 to 200 images of 12 x 12, sigma 0.02 to 0.5, and the visible check's:
@@ -291,6 +294,7 @@ def test_correct_noise_passes(spelling):
         assert judge("gaussian_noise", two, {"images": images, "sigma": sigma}) == [], (draw, images.shape, sigma)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", BATCHES)
 def test_correct_mini_batches_pass(spelling):
     """200 shuffles of m = 7 to 300 examples cut like the hidden check's (SGD, batch GD, powers of 2, m // 3,
@@ -303,6 +307,7 @@ def test_correct_mini_batches_pass(spelling):
         assert judge("mini_batches", batches, {"X": X, "Y": Y, "mini_batch_size": size}) == [], (draw, X.shape, size)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", SPLITS)
 def test_correct_splits_pass(spelling):
     """200 splits of m = 100 to 1,500 examples, two or three classes: false fail < 1e-9 per check, 2e-7 here."""
@@ -320,6 +325,7 @@ def _two_seeds(rng) -> tuple[int, int]:
     return first, (first + int(rng.integers(1, 1000))) % 1000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", BATCHES)
 def test_correct_mini_batches_pass_with_two_seeds(spelling):
     """The hidden check's other form: the same examples shuffled with two different seeds (200 draws): each order
@@ -334,6 +340,7 @@ def test_correct_mini_batches_pass_with_two_seeds(spelling):
         assert judge("mini_batches", two, inputs) == [], (draw, X.shape, size, seeds)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", SPLITS)
 def test_correct_splits_pass_with_two_seeds(spelling):
     """The same data split with two different seeds (200 draws): each split judged as above, and for every set and
@@ -347,6 +354,7 @@ def test_correct_splits_pass_with_two_seeds(spelling):
         assert judge("split", two, inputs) == [], (draw, X.shape, seeds)
 
 
+@pytest.mark.slow
 def test_correct_answers_fail_no_more_often_than_the_budget_says(monkeypatch):
     """With the budget raised from 1e-9 to 0.2, correct answers may fail, but at most 20% of the time (the tails
     are exact or conservative bounds): a check of the union bound and of the p-values themselves."""
@@ -714,6 +722,7 @@ def _second_round_attacks(masks, noise, batches, split):
 ATTACKS = _attack_cases()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("check, what, case, message", ATTACKS, ids=[a[1] for a in ATTACKS])
 def test_each_attack_fails_and_the_message_names_what_is_wrong(check, what, case, message):
     """20 draws of the attack, sized like the hidden checks (and the visible check's inputs): every one fails."""

@@ -193,6 +193,7 @@ def test_visible_check_fails_a_wrong_answer_and_says_why(which, code, message):
         CHECKS[which](functions(code, REFERENCE))
 
 
+@pytest.mark.slow
 def test_mask_and_noise_checks_do_not_fail_correct_random_draws():
     """The property checks allow 6 standard deviations: 300 correct draws of various sizes must all pass."""
     from idnn.checks.properties import problems_with

@@ -210,6 +210,7 @@ def gradebook(tmp_path) -> str:
     return url
 
 
+@pytest.mark.slow
 def test_a_grade_that_cannot_be_recorded_is_recorded_as_a_failure(tmp_path, gradebook):
     outcome = Outcome("hw", "ada", "digest", scores={"test_f": 2.0}, max_scores={"test_f": 2.0},
                       timestamp="not a time")  # as if the worker had let a bad value through
@@ -219,6 +220,7 @@ def test_a_grade_that_cannot_be_recorded_is_recorded_as_a_failure(tmp_path, grad
     assert scores_of(tmp_path, "hw") == {"ada": {"test_f": 0.0}}
 
 
+@pytest.mark.slow
 def test_a_grade_that_cannot_be_recorded_at_all_is_explained_and_nothing_is_written(tmp_path, gradebook):
     outcome = Outcome("no_such_assignment", "ada", "digest")
     problem = commit_or_explain(tmp_path, gradebook, outcome)
@@ -243,6 +245,7 @@ def test_the_graders_own_process_reads_no_submission_whole(graded_course):
     assert peak < 400, f"the grader's own process peaked at {peak} MiB"
 
 
+@pytest.mark.slow
 def test_bad_student_folders_and_slow_submissions_never_stop_the_class(tmp_path):
     """Folder names that cannot be student ids are listed as not graded (exit 1); a submission over
     c.Grader.submission_seconds is stopped and scores zero with the reason; the others are graded."""
@@ -275,6 +278,7 @@ def test_bad_student_folders_and_slow_submissions_never_stop_the_class(tmp_path)
     assert "took longer than 25 s" in failure
 
 
+@pytest.mark.slow
 def test_plain_nbgrader_autograde_repairs_pasted_and_invented_cells(tmp_path):
     """Without idnn-grade, RepairCells keeps a pasted test cell or an invented graded cell from zeroing a notebook."""
     course = released_course_with_samples(tmp_path / "course", assignments=["gradient_checking"])
