@@ -163,14 +163,18 @@ def graded_course(tmp_path_factory) -> Path:
 
 # Full marks, partial marks and a cheat: what plain `nbgrader autograde` must score exactly as idnn-grade does.
 PLAIN_SAMPLES = ("perfect", "partial", "cheater")
+# Gradient checking's samples with a pasted test cell and an invented graded cell, which RepairCells must mend under
+# plain `nbgrader autograde` too.
+PLAIN_REPAIRS = ("copied_test_cell", "invented_grade_cell")
 
 
 @pytest.fixture(scope="session")
 def nbgrader_course(tmp_path_factory) -> Path:
-    """PLAIN_SAMPLES of every assignment graded by plain `nbgrader autograde`, which nbgrader_config.py configures."""
+    """PLAIN_SAMPLES of every assignment, and PLAIN_REPAIRS, graded by plain `nbgrader autograde`, which
+    nbgrader_config.py configures."""
     course = released_course_with_samples(tmp_path_factory.mktemp("plain") / "course")
     for folder in (course / "submitted").iterdir():
-        if folder.name not in PLAIN_SAMPLES:
+        if folder.name not in PLAIN_SAMPLES + PLAIN_REPAIRS:
             shutil.rmtree(folder)
     for assignment in ASSIGNMENTS:
         nbgrader("autograde", assignment, "--force", cwd=course)

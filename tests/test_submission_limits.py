@@ -22,7 +22,7 @@ from idnn.autograde.preflight import preflight, repair_cells
 from idnn.autograde.runner import Outcome, commit_or_explain, read_journal, student_id_problem
 from idnn.autograde.staging import fingerprint, stage
 
-from .conftest import idnn_grade, nbgrader, released_course_with_samples, scores_of
+from .conftest import PLAIN_REPAIRS, idnn_grade, released_course_with_samples, scores_of
 from .samples import gradient_checking  # noqa: F401 (defines the answers the attack samples build on)
 from .samples.attacks_on_files import ESCAPED_NAME
 
@@ -278,14 +278,8 @@ def test_bad_student_folders_and_slow_submissions_never_stop_the_class(tmp_path)
     assert "took longer than 25 s" in failure
 
 
-@pytest.mark.slow
-def test_plain_nbgrader_autograde_repairs_pasted_and_invented_cells(tmp_path):
+def test_plain_nbgrader_autograde_repairs_pasted_and_invented_cells(nbgrader_course):
     """Without idnn-grade, RepairCells keeps a pasted test cell or an invented graded cell from zeroing a notebook."""
-    course = released_course_with_samples(tmp_path / "course", assignments=["gradient_checking"])
-    for student in list((course / "submitted").iterdir()):
-        if student.name not in ("copied_test_cell", "invented_grade_cell"):
-            shutil.rmtree(student)
-    nbgrader("autograde", "gradient_checking", "--force", cwd=course)
-    scores = scores_of(course, "gradient_checking")
-    assert {student: sum(row.values()) for student, row in scores.items()} == {
+    scores = scores_of(nbgrader_course, "gradient_checking")
+    assert {student: sum(scores[student].values()) for student in PLAIN_REPAIRS} == {
         "copied_test_cell": 9, "invented_grade_cell": 9}
