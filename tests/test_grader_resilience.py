@@ -54,12 +54,22 @@ def test_two_graders_at_once_grade_every_sample_exactly(tmp_path):
 
 
 def _kill_workers_grading(student: str, stop: threading.Event, kills: list[int]) -> None:
-    """Like an out-of-memory killer that always picks the worker grading `student`: SIGKILL it whenever seen."""
+    """Like an out-of-memory killer that always picks the worker grading `student`: SIGKILL it whenever seen.
+
+    Only workers of this run: a scratch folder left by an earlier run (a killed worker never removes its own) names
+    a pid that may since belong to anything, a kernel of this run included.
+    """
     root = Path(tempfile.gettempdir())
+    pattern = f"idnn-worker*-pid*-*/submitted/{student}"
+    earlier = set(root.glob(pattern))
     while not stop.is_set():
-        for staged in root.glob(f"idnn-worker*-pid*-*/submitted/{student}"):
+        for staged in set(root.glob(pattern)) - earlier:
             pid = int(staged.parent.parent.name.split("-pid")[1].split("-")[0])
-            if pid not in kills:
+            try:
+                is_worker = b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                is_worker = False
+            if pid not in kills and is_worker:
                 try:
                     os.kill(pid, signal.SIGKILL)
                     kills.append(pid)
