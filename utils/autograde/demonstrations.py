@@ -23,6 +23,7 @@ defines the notebook's `X`.
 import ast
 import symtable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from IPython.core.inputtransformer2 import TransformerManager
 
@@ -54,6 +55,7 @@ class Names:
     dynamic: bool = False
 
 
+@lru_cache(maxsize=4096)  # a worker sees the same released cells in every submission
 def names_of(source: str) -> Names:
     """What a cell (IPython syntax: magics allowed) binds and reads at the notebook's top level.
 

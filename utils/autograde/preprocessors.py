@@ -398,7 +398,7 @@ class ApplyVerdicts(NbGraderPreprocessor):
         if run is None:
             raise RuntimeError("ApplyVerdicts needs ProbedExecute earlier in Autograde.autograde_preprocessors.")
         try:
-            source, markers = self._source_notebook(resources), HiddenMarkers.of(self.config)
+            source, markers = source_notebook(self.config, resources), HiddenMarkers.of(self.config)
             references = reference_probes(source, run["seed"], markers)
             scrubber = self._scrubber(source, resources, markers)
             reclaim_results_dir(Path(run["probe_dir"]))  # the kernel has gone: the directory is ours again
@@ -447,9 +447,6 @@ class ApplyVerdicts(NbGraderPreprocessor):
         except Exception as error:
             raise ReferenceProblem(f"The hidden checks of {source} could not be read to keep them out of the "
                                    f"feedback ({type(error).__name__}: {error}).") from error
-
-    def _source_notebook(self, resources) -> Path:
-        return source_notebook(self.config, resources)
 
 
 def source_notebook(config, resources) -> Path:

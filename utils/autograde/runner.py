@@ -61,9 +61,6 @@ class Grader(LoggingConfigurable):
                                "the submission scores zero with the reason.").tag(config=True)
 
 
-
-# -- what to grade -----------------------------------------------------------------------------
-
 # -- what to grade -----------------------------------------------------------------------------
 
 def submissions(course: Path, assignment: str) -> list[tuple[str, Path]]:
