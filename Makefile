@@ -55,8 +55,11 @@ autograde: samples
 demo: autograde
 	@for a in $(ASSIGNMENTS); do $(BIN)/python -m tests.samples --check $$a || exit 1; done
 
+## The whole suite, in two test processes (the slow tests spend much of their time waiting on kernels and graders;
+## the courses they share are built once, by whichever process needs one first). TEST_PROCESSES=0: one process.
+TEST_PROCESSES ?= 2
 test: setup chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
 ## The quick tests alone (a few seconds): everything not marked slow.
 test-quick: setup

@@ -17,8 +17,8 @@ import pytest
 from idnn.autograde.runner import JOURNAL, read_journal
 from idnn.autograde.sandbox import bwrap_command
 
-from .conftest import (BIN, COURSE_CONFIG, QUICK_ASSIGNMENTS, REPO, idnn_grade, released_course,
-                       released_course_with_samples, scores_of, tool_env)
+from .conftest import (BIN, COURSE_CONFIG, QUICK_ASSIGNMENTS, REPO, idnn_grade, own_temporary_folder,
+                       released_course, released_course_with_samples, scores_of, tool_env)
 from .samples import initialization as samples
 from .samples.generate import assignment_module, build
 
@@ -101,16 +101,28 @@ def _sandbox_processes(grace: float = 15.0) -> list[str]:
 
 
 def _sandbox_processes_now() -> list[str]:
-    """Sandboxes started from this test run's environment (another grader on the machine has its own)."""
-    found = []
+    """Sandboxes started by this test process's graders, and what runs in them (another grader on the machine,
+    another test process's included, has its own). bubblewrap's command line names the submission's folder, under
+    this test process's temporary folder; the processes inside are its children or theirs."""
+    commands, parents = {}, {}
     for proc in Path("/proc").iterdir():
-        try:
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+        if not proc.name.isdigit():
             continue
-        if "idnn.autograde.launch" in command and sys.prefix in command:
-            found.append(command[:200])
-    return found
+        try:
+            commands[proc.name] = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (proc / "status").read_text()
+            parents[proc.name] = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        except (OSError, StopIteration):
+            continue
+    ours = own_temporary_folder()
+
+    def in_our_sandbox(pid: str, depth: int = 0) -> bool:
+        command = commands.get(pid, "")
+        if "--unshare-pid" in command and ours in command:
+            return True
+        return depth < 8 and pid in parents and in_our_sandbox(parents[pid], depth + 1)
+
+    return [commands[pid][:200] for pid in commands if in_our_sandbox(pid)]
 
 
 def test_the_sandbox_binds_nothing_of_the_course_but_the_helpers(tmp_path):
@@ -196,6 +208,16 @@ def _journal_lines(course: Path) -> list[dict]:
         except json.JSONDecodeError:
             pass
     return entries
+
+
+def test_each_kernel_boots_while_the_previous_notebook_is_recorded(graded_course):
+    """A worker starts the next notebook's sandboxed kernel once a notebook has run (SpareKernel): every notebook
+    but the first of each worker (and of a worker started again after a crash) runs in a kernel started ahead."""
+    notebooks = list((graded_course / "autograded").glob("*/*/*.ipynb"))
+    ahead = [path for path in notebooks
+             if nbformat.read(path, as_version=4).metadata.get("idnn", {}).get("kernel_started_ahead")]
+    assert len(notebooks) > 60
+    assert len(notebooks) - 12 <= len(ahead) < len(notebooks)
 
 
 # -- reports ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from idnn.autograde.demonstrations import NOT_RUN, TAG, dependency_problems, names_of, to_skip
 from idnn.autograde.runner import read_journal
 
-from .conftest import ASSIGNMENTS, REPO, idnn_grade, released_course_with_samples, scores_of
+from .conftest import ASSIGNMENTS, REPO, idnn_grade, released_course_with_samples, scores_of, shared
 from .samples.generate import assignment_module
 
 pytestmark = pytest.mark.grading
@@ -132,12 +132,14 @@ def test_feedback_says_the_demonstrations_were_not_run(graded_course, assignment
 # -- the proof: the same grades without skipping -----------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def unskipped_course(tmp_path_factory):
+def unskipped_course():
     """Every sample graded again, with the demonstrations run."""
-    config = (REPO / "nbgrader_config.py").read_text() + "\nc.ProbedExecute.skip_demonstrations = False\n"
-    course = released_course_with_samples(tmp_path_factory.mktemp("unskipped") / "course", config=config)
-    idnn_grade("--jobs", "2", "--no-feedback", cwd=course)
-    return course
+    def build(folder):
+        config = (REPO / "nbgrader_config.py").read_text() + "\nc.ProbedExecute.skip_demonstrations = False\n"
+        course = released_course_with_samples(folder / "course", config=config)
+        idnn_grade("--jobs", "2", "--no-feedback", cwd=course)
+
+    return shared("unskipped", build) / "course"
 
 
 @pytest.mark.slow

@@ -103,6 +103,36 @@ def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path):
     assert not _sandbox_processes(), "a killed worker's sandbox outlived the run"
 
 
+def test_a_pool_found_broken_when_handing_out_work_is_replaced(tmp_path):
+    """A worker can die between two hand-outs (seen under load, when the worker killer above struck between them):
+    the submission not yet handed out is neither lost nor a reason to stop the class."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from idnn.autograde.pool import Pool, _stop_workers, grade_all
+
+    (tmp_path / "gradebook.db").write_bytes(b"")
+    pool = Pool(2, (str(tmp_path), str(tmp_path / "gradebook.db"), 0))
+    try:
+        executor = pool.get(2)
+        executor.submit(os.getpid).result(timeout=60)  # the workers are up
+        _stop_workers(executor)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the executor knows it is broken
+            try:
+                executor.submit(os.getpid).result(timeout=60)
+            except BrokenProcessPool:
+                break
+        todo = [("initialization", student, "fingerprint") for student in ("first", "second", "third")]
+        outcomes = []
+        grade_all(pool, todo, ({}, False), seconds=120, attempts=2, record=lambda outcome, graded=True:
+                  outcomes.append(outcome))
+    finally:
+        pool.shutdown(kill=True)
+    # No such course here: each is recorded as a grader failure, which is all this test needs.
+    assert sorted(outcome.student for outcome in outcomes) == ["first", "second", "third"]
+    assert all("the grader failed on this submission" in outcome.failure for outcome in outcomes)
+
+
 FLAKY_BWRAP = """#!/bin/sh
 # bubblewrap that fails to start while the counter file holds a positive number (then counts down).
 counter={counter}
@@ -193,7 +223,10 @@ def test_a_kernel_stopped_by_the_submission_is_the_submissions_zero_not_the_mach
     script = tmp_path / "picky-bwrap"
     script.write_text(SUBMISSION_SENSITIVE_BWRAP.format(bwrap=shutil.which("bwrap")))
     script.chmod(0o755)
-    course = course_with(tmp_path / "course", ["perfect"], f"\nc.Sandbox.bwrap = {str(script)!r}\n")
+    # Every kernel starts when its notebook needs it, the submission's files already in its folder: a spare kernel
+    # (started ahead, with an empty folder) would never meet the poison, and the poisoned notebook would score.
+    course = course_with(tmp_path / "course", ["perfect"], f"\nc.Sandbox.bwrap = {str(script)!r}\n"
+                         "c.ProbedExecute.spare_kernel = False\n")
     shutil.copytree(course / "submitted" / "perfect", course / "submitted" / "poisoned")
     (course / "submitted" / "poisoned" / "initialization" / "poison.txt").write_text("x")
     result = idnn_grade("--jobs", "1", "--no-feedback", cwd=course, check=False)

@@ -26,6 +26,7 @@ One submission, in the order it is handled:
     course, gradebook_table, tethered   configuration, tables, and the start of a sandbox that dies with its worker
 """
 
+import importlib.util
 import sys
 
 # jsonschema, which nbformat and nbgrader load, compiles some forty grammars when it is imported if the optional
@@ -33,3 +34,24 @@ import sys
 # is about 2 s in every grading process (the grader and each worker); this makes the optional import fail, as
 # jsonschema expects it may. It must run before jsonschema is first imported.
 sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _nbgrader_without_its_server_extensions() -> None:
+    """Make `nbgrader` importable without running its package __init__, which imports its Jupyter server extensions
+    (the formgrader, the assignment list, the exchange: about 1.1 s of imports) in every grading process, the grader
+    and each worker, though none of them serves a web page. The package's modules (nbgrader.api, .converters,
+    .preprocessors...) import as usual. A process that imported nbgrader first (`nbgrader autograde`, whose
+    configuration loads this package) keeps the real one."""
+    if "nbgrader" in sys.modules:
+        return
+    spec = importlib.util.find_spec("nbgrader")
+    if spec is None:
+        return
+    package = importlib.util.module_from_spec(spec)  # its __path__ is set; its __init__ is not run
+    sys.modules["nbgrader"] = package
+    from nbgrader._version import __version__
+
+    package.__version__ = __version__
+
+
+_nbgrader_without_its_server_extensions()

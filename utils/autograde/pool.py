@@ -91,9 +91,16 @@ def grade_all(pool: Pool, todo: list, task_args: tuple, seconds: float, attempts
             if not alone and size != 1:
                 pool.discard(1, wait=True)  # the suspects are done: no idle worker kept for them
             executor = pool.get(size)
-            while (suspects if alone else queue) and len(in_flight) < size:
-                item = (suspects if alone else queue).pop(0)
-                in_flight[executor.submit(grade_one, *item, *task_args)] = (item, time.monotonic())
+            waiting = suspects if alone else queue
+            while waiting and len(in_flight) < size:
+                item = waiting.pop(0)
+                try:
+                    in_flight[executor.submit(grade_one, *item, *task_args)] = (item, time.monotonic())
+                except BrokenProcessPool:  # a worker died since the last look: this one never reached it
+                    waiting.insert(0, item)
+                    if not in_flight:
+                        pool.discard(size)
+                    break  # what is in flight fails as broken below, and the pool is replaced
             if not in_flight:
                 continue
             deadline = min(started for _, started in in_flight.values()) + seconds

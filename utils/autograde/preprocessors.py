@@ -18,6 +18,7 @@ text and cost nothing (stock nbgrader zeroes any cell that wrote to stderr).
 """
 
 import json
+import multiprocessing.util
 import os
 import re
 import secrets
@@ -40,7 +41,7 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 from ..probe import PROBE_DIR_ENV, PROBE_SEED_ENV
 from .demonstrations import NOT_RUN, marked_sources, to_skip
 from .reference import HiddenMarkers, ReferenceProblem, is_test_cell, reference_probes
-from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager
+from .sandbox import PROBE_DIR, Sandbox, SandboxedKernelManager, give_to
 from .limits import SubmissionLimits
 from .staging import stage
 from .results import reclaim_results_dir
@@ -151,6 +152,45 @@ class KernelStartFailed(RuntimeError):
 WORKDIR_ON_PATH = "import os as _os, sys as _sys; _sys.path.append(_os.getcwd()); del _os, _sys"
 
 
+class SpareKernel:
+    """A sandboxed kernel started, with an empty working folder, before the notebook it will run is known.
+
+    ProbedExecute starts one as soon as a notebook has run, so that it boots while nbgrader records the grades
+    and writes the feedback; the next notebook this process grades takes it, copies the submission's files
+    into its (still empty) working folder and runs its cells. A kernel never sees the submission's files
+    before it answers anyway (sandbox.KERNEL_BOOT), so nothing a submission holds behaves differently; and
+    each kernel runs one notebook only, in folders of its own.
+    """
+
+    def __init__(self, km: SandboxedKernelManager, run: dict, key: tuple):
+        self.km, self.run, self.key = km, run, key
+
+    def discard(self) -> None:
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+        finally:
+            if self.km.uid_lease is not None:
+                self.km.uid_lease.release()
+            shutil.rmtree(self.run["run_dir"], ignore_errors=True)
+
+
+#: This process's spare kernel (at most one), see SpareKernel.
+_spare: list[SpareKernel] = []
+
+
+def discard_spare_kernel() -> None:
+    """Stop this process's spare kernel, if any (at exit; and before a notebook that cannot use it)."""
+    while _spare:
+        _spare.pop().discard()
+
+
+# At exit of the grading process, or of a worker process (multiprocessing runs these, not atexit, in workers).
+multiprocessing.util.Finalize(None, discard_spare_kernel, exitpriority=100)
+
+
 class ProbedExecute(Execute):
     """nbgrader's Execute, sandboxed, with a grading seed and results directory for the probes.
 
@@ -165,26 +205,33 @@ class ProbedExecute(Execute):
 
     skip_demonstrations = Bool(True, help="Do not run the cells the source notebook marks as demonstrations "
                                "(demonstrations.py), unless a cell that runs needs a name one defines.").tag(config=True)
+    spare_kernel = Bool(True, help="Once a notebook has run, start the sandboxed kernel of the next one, so that "
+                        "it boots while this one's grades and feedback are written (SpareKernel).").tag(config=True)
 
     def preprocess(self, nb, resources, km=None):
         self._skip = self._demonstrations_to_skip(nb, resources) if self.skip_demonstrations else set()
         self._markers = HiddenMarkers.of(self.config)
         self._sandbox = Sandbox(parent=self)
         self._use_bwrap = self._sandbox.use_bwrap()
-        run_dir = Path(tempfile.mkdtemp(prefix="idnn-grade-"))
-        seed = secrets.randbelow(2**31 - 1)
-        run = {"probe_dir": str(run_dir / "probe"), "run_dir": str(run_dir), "seed": seed, "failure": None,
-               "sandboxed": self._use_bwrap}
+        spare = self._take_spare(nb) if km is None else None
+        run = spare.run if spare else self._new_run()
+        run_dir = Path(run["run_dir"])
         resources["idnn"] = run
         self._run = run
-        self._probe_env = {PROBE_DIR_ENV: PROBE_DIR if self._use_bwrap else run["probe_dir"],
-                           PROBE_SEED_ENV: str(seed)}
+        self._probe_env = self._probe_env_of(run)
         notebook_dir = Path((resources.get("metadata") or {}).get("path") or ".")
         errors = []
         for attempt in range(1, self.kernel_start_attempts + 1):
-            self._fresh_run_folders(run_dir, notebook_dir)
+            self._adopted = spare if attempt == 1 else None
+            if self._adopted:  # its folders are bound into its sandbox: fill them, never replace them
+                self._fill_working_folder(run_dir, notebook_dir, spare.km.kernel_uid)
+            else:
+                self._fresh_run_folders(run_dir, notebook_dir)
             try:
-                return self._execute_once(nb, resources, km)
+                result = self._execute_once(nb, resources, km)
+                if self.spare_kernel and self._use_bwrap and km is None:
+                    self._start_spare(nb)
+                return result
             except KernelNeverAnswered as error:
                 errors.append(str(error.__cause__ or error))
                 self.log.warning("kernel start failed (attempt %d of %d): %s", attempt, self.kernel_start_attempts,
@@ -201,6 +248,73 @@ class ProbedExecute(Execute):
                    f"{errors[-1]}). This is a problem of the grading machine, not of the submission: rerun the grader.")
         kernel_start_failures.append(failure)
         raise KernelStartFailed(failure)
+
+    def _new_run(self) -> dict:
+        """A kernel's folders (under one temporary folder) and grading seed."""
+        run_dir = Path(tempfile.mkdtemp(prefix="idnn-grade-"))
+        return {"probe_dir": str(run_dir / "probe"), "run_dir": str(run_dir), "seed": secrets.randbelow(2**31 - 1),
+                "failure": None, "sandboxed": self._use_bwrap}
+
+    def _probe_env_of(self, run: dict) -> dict[str, str]:
+        return {PROBE_DIR_ENV: PROBE_DIR if self._use_bwrap else run["probe_dir"], PROBE_SEED_ENV: str(run["seed"])}
+
+    def _kernel_name(self, nb) -> str:
+        return self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+
+    def _kernel_arguments(self) -> list[str]:
+        """The kernel's extra arguments, as nbclient passes them (it adds the history file's, once)."""
+        extra = list(self.extra_arguments)
+        if self.ipython_hist_file and not any(arg.startswith("--HistoryManager.hist_file") for arg in extra):
+            extra.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")
+        return extra
+
+    def _spare_key(self, nb) -> tuple:
+        """What a spare kernel must have been started with to run `nb`: its kernel, sandbox settings, arguments."""
+        return (self._kernel_name(nb), tuple(sorted(self._sandbox.trait_values(config=True).items())),
+                tuple(self._kernel_arguments()))
+
+    def _take_spare(self, nb) -> "SpareKernel | None":
+        """This process's spare kernel, if it was started for a notebook like `nb` (else it is stopped)."""
+        if not _spare:
+            return None
+        spare = _spare.pop()
+        if self._use_bwrap and spare.key == self._spare_key(nb):
+            return spare
+        spare.discard()
+        return None
+
+    def _start_spare(self, nb) -> None:
+        """Start the next notebook's kernel now (see SpareKernel); a failure here costs nothing but the head start."""
+        discard_spare_kernel()
+        run = {**self._new_run(), "started_ahead": True}
+        run_dir = Path(run["run_dir"])
+        for name in ("probe", "sockets", "submission"):
+            (run_dir / name).mkdir()
+        km = None
+        try:
+            km = SandboxedKernelManager(sandbox=self._sandbox, workdir=run_dir / "submission",
+                                        probe_dir=run_dir / "probe", socket_dir=run_dir / "sockets",
+                                        extra_env=self._probe_env_of(run), kernel_name=self._kernel_name(nb),
+                                        config=self.config)
+            with open(run_dir / "kernel.log", "wb") as log:
+                run_sync(km.start_kernel)(extra_arguments=self._kernel_arguments(), cwd=str(run_dir), stdout=log,
+                                          stderr=log)
+        except Exception as error:
+            self.log.warning("could not start the next notebook's kernel ahead of time: %s", error)
+            if km is not None:
+                SpareKernel(km, run, ()).discard()
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            return
+        _spare.append(SpareKernel(km, run, self._spare_key(nb)))
+
+    def _fill_working_folder(self, run_dir: Path, notebook_dir: Path, uid: int) -> None:
+        """Copy the submission's files (no notebooks) into a spare kernel's empty working folder, for its user."""
+        for refusal in stage(notebook_dir, run_dir / "submission", skip=lambda path: path.suffix == ".ipynb",
+                             limits=SubmissionLimits(parent=self)):
+            self.log.warning("%s", refusal)
+        give_to(run_dir / "submission", uid)
+        self._workdir, self._socket_dir = run_dir / "submission", run_dir / "sockets"
 
     def _demonstrations_to_skip(self, nb, resources) -> set[int]:
         """Indices of the cells of `nb` that only demonstrate, as the trusted source notebook marks them."""
@@ -276,6 +390,9 @@ class ProbedExecute(Execute):
     def create_kernel_manager(self):
         if not self._use_bwrap:
             return super().create_kernel_manager()
+        if self._adopted is not None:  # a spare kernel, already booting (nbclient sees it has a kernel)
+            self.km, self._lease, self._adopted = self._adopted.km, self._adopted.km.uid_lease, None
+            return self.km
         kernel_name = self.kernel_name or self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
         self.km = SandboxedKernelManager(sandbox=self._sandbox, workdir=self._workdir,
                                          probe_dir=Path(self._run["probe_dir"]), socket_dir=self._socket_dir,
@@ -407,7 +524,8 @@ class ApplyVerdicts(NbGraderPreprocessor):
                     self._grade(cell, references, run, resources, scrubber)
                 scrubber.scrub_cell(cell)
             failure = run["failure"] and scrubber.scrub_text(run["failure"])
-            nb.metadata["idnn"] = {"grading_seed": run["seed"], "failure": failure, "sandboxed": run["sandboxed"]}
+            nb.metadata["idnn"] = {"grading_seed": run["seed"], "failure": failure, "sandboxed": run["sandboxed"],
+                                   "kernel_started_ahead": run.get("started_ahead", False)}
         finally:
             shutil.rmtree(run["run_dir"], ignore_errors=True)
         return nb, resources

@@ -256,11 +256,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.uid_lease = UidLease(sandbox.uid, sandbox.uids) if os.getuid() == 0 else None
         self.kernel_uid = self.uid_lease.uid if self.uid_lease else 0
         for path in (workdir, probe_dir, socket_dir):
-            _give_to(path, self.kernel_uid)
+            give_to(path, self.kernel_uid)
 
     def write_connection_file(self, **kwargs) -> None:
         super().write_connection_file(**kwargs)
-        _give_to(Path(self.connection_file), self.kernel_uid)
+        give_to(Path(self.connection_file), self.kernel_uid)
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         # Signals cannot reach a process in another pid namespace: interrupt with a message instead.
@@ -365,7 +365,7 @@ def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def _give_to(path: Path, uid: int) -> None:
+def give_to(path: Path, uid: int) -> None:
     """Let the sandboxed kernel's user own `path` (recursively for directories)."""
     if not uid:
         return

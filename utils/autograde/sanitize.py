@@ -26,6 +26,7 @@ typesets the text of these pages: a `\\href`, `\\url` or `\\require` whose argum
 `\\text`, which shows its argument instead.
 """
 
+import functools
 import html
 import os
 import re
@@ -197,14 +198,34 @@ def _style_plain(declaration: str) -> bool:
     return bool(match) and match.group(1) in STYLE_PROPERTIES
 
 
+@functools.lru_cache(maxsize=1)
+def _markdown_exporter() -> HTMLExporter:
+    return HTMLExporter()
+
+
 def render_markdown(source: str, attachments: dict | None = None) -> str:
     """HTML of a markdown cell exactly as nbconvert's HTML templates render it (feedback and formgrader)."""
     context = {"cell": {"attachments": attachments or {}}, "resources": {}}
-    return HTMLExporter().markdown2html(context, source)
+    return _markdown_exporter().markdown2html(context, source)
 
 
 def markdown_is_plain(source: str, attachments: dict | None = None) -> bool:
     """Whether a markdown cell renders without error to markup that markup_is_plain accepts."""
+    if not attachments and len(source) <= _REMEMBERED_MARKDOWN_CHARS:
+        return _short_markdown_is_plain(source)  # the released cells come back in every submission
+    return _markdown_is_plain(source, attachments)
+
+
+#: Markdown cells up to this size have their verdict remembered (1,024 of them at most: a few MB).
+_REMEMBERED_MARKDOWN_CHARS = 4096
+
+
+@functools.lru_cache(maxsize=1024)
+def _short_markdown_is_plain(source: str) -> bool:
+    return _markdown_is_plain(source, None)
+
+
+def _markdown_is_plain(source: str, attachments: dict | None) -> bool:
     try:
         return markup_is_plain(render_markdown(source, attachments))
     except Exception:  # a missing attachment, say: nbconvert would fail on it too
