@@ -117,8 +117,11 @@ def test_datasets_match_their_manifest():
 
 
 def test_builder_reproduces_the_committed_datasets(tmp_path):
-    build_all(tmp_path)
+    made = {path.name for path in build_all(tmp_path)}
     for schema in data.SCHEMAS.values():
+        if schema.file_name == "digits.h5":
+            continue  # built only where scikit-learn is installed: tests/test_digits_data.py
+        assert schema.file_name in made
         with h5py.File(tmp_path / schema.file_name) as built, h5py.File(REPO / "datasets" / schema.file_name) as kept:
             assert dict(built.attrs) == dict(kept.attrs)
             for split in schema.splits:

@@ -5,17 +5,24 @@
 
 The output is deterministic: the same code and library versions give the same
 bytes (HDF5 object timestamps are turned off), and always the same arrays.
+
+digits.h5 is read from the copy of the UCI digits that scikit-learn bundles in its
+package (`pip install -e '.[datasets]'`; nothing is downloaded). Without
+scikit-learn the other files are built as usual and digits.h5 is left as it is.
 """
 
 import argparse
+import gzip
 import hashlib
+import importlib.metadata
+import importlib.util
 import json
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from .data import IMAGE_SHAPE, SCHEMAS, to_columns
+from .data import DIGIT_SHAPE, IMAGE_SHAPE, SCHEMAS, to_columns
 from .paths import datasets_dir
 
 BUILDER = "idnn.build_datasets"
@@ -175,11 +182,109 @@ def build_temperatures(path: Path) -> None:
     _write(path, "temperatures", seed, params, {"all": make_temperatures(params["days"], np.random.default_rng(seed))})
 
 
+#: Where scikit-learn keeps its copy of the UCI digits, inside its package folder.
+DIGITS_SOURCE = ("datasets", "data", "digits.csv.gz")
+#: What installs scikit-learn for the builder: the project's optional `datasets` dependencies.
+DIGITS_EXTRA = "pip install -e '.[datasets]'"
+DIGITS_LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), the UCI dataset's licence"
+#: Images per digit 0..9 in the source (the UCI test file optdigits.tes); the builder checks them.
+DIGITS_CLASS_COUNTS = (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)
+
+
+class SourceMissing(RuntimeError):
+    """A dataset's source is not installed, so the dataset cannot be built here."""
+
+
+def digits_source() -> Path | None:
+    """scikit-learn's bundled copy of the UCI digits (sklearn/datasets/data/digits.csv.gz), or None without it.
+
+    Found without importing scikit-learn (which would import SciPy): only its package folder is looked up.
+    """
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*DIGITS_SOURCE)
+    return path if path.is_file() else None
+
+
+def read_digits(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The digits as scikit-learn stores them: one image per line, 64 pixel counts (0..16, row by row) and the digit.
+
+    Returns pixels (m, 64) and labels (m,), both int64, in the file's order. Raises ValueError if the file
+    holds anything else than 1797 such lines with the known number of images per digit.
+    """
+    with gzip.open(path, "rt") as f:
+        table = np.loadtxt(f, delimiter=",", ndmin=2)
+    n_x = DIGIT_SHAPE[0] * DIGIT_SHAPE[1]
+    if table.shape != (sum(DIGITS_CLASS_COUNTS), n_x + 1) or not np.array_equal(table, np.round(table)):
+        raise ValueError(f"{path} is not the UCI digits: a table of shape {table.shape}, expected 1797 lines of "
+                         f"{n_x} whole pixel counts and a label")
+    pixels, labels = table[:, :n_x].astype(np.int64), table[:, n_x].astype(np.int64)
+    if pixels.min() < 0 or pixels.max() > 16 or labels.min() < 0 or labels.max() > 9:
+        raise ValueError(f"{path} is not the UCI digits: pixels outside 0..16 or labels outside 0..9")
+    if tuple(np.bincount(labels, minlength=10)) != DIGITS_CLASS_COUNTS:
+        raise ValueError(f"{path} is not the UCI digits: {np.bincount(labels).tolist()} images per digit, "
+                         f"expected {list(DIGITS_CLASS_COUNTS)}")
+    return pixels, labels
+
+
+def split_by_class(labels: np.ndarray, dev_share: float, test_share: float,
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A stratified train/dev/test split of labels (m,): {split: indices into labels}.
+
+    Each class, taken in order 0, 1, ..., gives round(dev_share n_c) of its n_c examples, drawn at random, to
+    dev, round(test_share n_c) more to test, and the rest to train; each split's indices are then shuffled.
+    """
+    chunks = {"train": [], "dev": [], "test": []}
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        n_dev, n_test = round(dev_share * len(members)), round(test_share * len(members))
+        chunks["dev"].append(members[:n_dev])
+        chunks["test"].append(members[n_dev:n_dev + n_test])
+        chunks["train"].append(members[n_dev + n_test:])
+    return {split: rng.permutation(np.concatenate(parts)) for split, parts in chunks.items()}
+
+
+def digits_provenance(source: Path) -> dict[str, str]:
+    """The attributes that say where digits.h5 comes from: source, scikit_learn_version, licence, source_sha256."""
+    version = importlib.metadata.version("scikit-learn")
+    return {
+        "source": "UCI Machine Learning Repository, 'Optical Recognition of Handwritten Digits', E. Alpaydin and "
+                  "C. Kaynak, 1998, https://doi.org/10.24432/C50P49 (its test file, optdigits.tes); read from the "
+                  f"copy scikit-learn {version} bundles, sklearn/{'/'.join(DIGITS_SOURCE)}",
+        "scikit_learn_version": version,
+        "licence": DIGITS_LICENCE,
+        "source_sha256": sha256(source),
+    }
+
+
+def build_digits(path: Path) -> None:
+    """The 1797 UCI digits, pixels divided by 16, split by class about 60/20/20 into train, dev and test.
+
+    Raises SourceMissing, before touching path, when scikit-learn (which holds the source) is not installed.
+    """
+    source = digits_source()
+    if source is None:
+        raise SourceMissing(f"{path.name} is built from the copy of the UCI digits inside scikit-learn's package, "
+                            f"and scikit-learn is not installed: {DIGITS_EXTRA}")
+    params = {"dev_share": 0.2, "test_share": 0.2, "pixel_scale": 16}
+    seed = 3
+    pixels, labels = read_digits(source)
+    parts = split_by_class(labels, params["dev_share"], params["test_share"], np.random.default_rng(seed))
+    splits = {split: (pixels[rows].T / params["pixel_scale"], labels[rows][np.newaxis, :])
+              for split, rows in parts.items()}
+    _write(path, "digits", seed, params, splits, digits_provenance(source))
+
+
 BUILDERS = {"circles": build_circles, "houses": build_houses, "parabola": build_parabola, "glyphs": build_glyphs,
-            "moons": build_moons, "temperatures": build_temperatures}
+            "moons": build_moons, "temperatures": build_temperatures, "digits": build_digits}
 
 
-def _write(path: Path, name: str, seed: int, params: dict, splits: dict) -> None:
+def _write(path: Path, name: str, seed: int, params: dict, splits: dict, extra: dict | None = None) -> None:
+    """Write splits {split: (X, Y)} and the root attributes; `extra` adds attributes (a source, a licence...)."""
     schema = SCHEMAS[name]
     with h5py.File(path, "w", track_order=False) as f:
         f.attrs["name"] = name
@@ -188,6 +293,8 @@ def _write(path: Path, name: str, seed: int, params: dict, splits: dict) -> None
         f.attrs["seed"] = seed
         f.attrs["builder"] = BUILDER
         f.attrs["params"] = json.dumps(params, sort_keys=True)
+        for key, value in (extra or {}).items():
+            f.attrs[key] = value
         for split, (X, Y) in splits.items():
             group = f.create_group(split, track_order=False)
             group.create_dataset("X", data=X, track_times=False)
@@ -199,17 +306,27 @@ def sha256(path: Path) -> str:
 
 
 def build_all(out_dir: Path) -> list[Path]:
-    """Build every dataset into out_dir and write its SHA256SUMS manifest."""
+    """Build every dataset into out_dir and write its SHA256SUMS manifest; return the paths built.
+
+    A dataset whose source is not installed (digits.h5 without scikit-learn) is skipped with a message saying
+    what to install: the file already in out_dir, such as the committed one in datasets/, is left as it is and
+    listed in the manifest; in a folder without it, the manifest leaves it out.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    built = []
     for name, build in BUILDERS.items():
         path = out_dir / SCHEMAS[name].file_name
-        build(path)
-        paths.append(path)
+        try:
+            build(path)
+        except SourceMissing as missing:
+            kept = "kept the existing file as it is" if path.is_file() else "not built"
+            print(f"skipped {path}: {missing} ({kept})")
+            continue
+        built.append(path)
         print(f"built {path} ({path.stat().st_size} bytes)")
-    lines = [f"{sha256(p)}  {p.name}\n" for p in sorted(paths)]
-    (out_dir / MANIFEST).write_text("".join(lines))
-    return paths
+    listed = sorted(p for p in (out_dir / schema.file_name for schema in SCHEMAS.values()) if p.is_file())
+    (out_dir / MANIFEST).write_text("".join(f"{sha256(p)}  {p.name}\n" for p in listed))
+    return built
 
 
 def main(argv: list[str] | None = None) -> None:

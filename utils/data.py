@@ -98,6 +98,20 @@ SCHEMAS["temperatures"] = DatasetSchema(
     "temperature, a seasonal cycle plus weather lasting a few days and measurement noise.",
 )
 
+#: The height and width of the handwritten digits; each is stored as one column of 64 pixels, row by row.
+DIGIT_SHAPE = (8, 8)
+
+SCHEMAS["digits"] = DatasetSchema(
+    file_name="digits.h5",
+    version=1,
+    splits=(SplitSchema("train", n_x=DIGIT_SHAPE[0] * DIGIT_SHAPE[1], m=1079),
+            SplitSchema("dev", n_x=DIGIT_SHAPE[0] * DIGIT_SHAPE[1], m=359),
+            SplitSchema("test", n_x=DIGIT_SHAPE[0] * DIGIT_SHAPE[1], m=359)),
+    description="The UCI optical handwritten digits (E. Alpaydin and C. Kaynak, 1998): 1797 grey 8 x 8 images "
+    "of the digits 0 to 9 (label = digit), one image per column, pixels divided by 16 into [0, 1]. Split "
+    "train/dev/test about 60/20/20, stratified: each class has the same share of every split, within one image.",
+)
+
 REQUIRED_ATTRIBUTES = ("name", "description", "version", "seed", "builder", "params")
 
 
@@ -167,6 +181,17 @@ def load_moons() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def load_temperatures() -> tuple[np.ndarray, np.ndarray]:
     """A year of daily temperatures: day (1, 365), the days 1..365, and temperature (1, 365) in degrees C."""
     return load_splits("temperatures")["all"]
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The handwritten digits of the week-3 capstone: train_X (64, 1079), train_Y (1, 1079), dev_X (64, 359),
+    dev_Y (1, 359), test_X (64, 359), test_Y (1, 359).
+
+    Each column of X is one 8 x 8 image, pixels in [0, 1] (the original counts 0..16 divided by 16);
+    `to_images(X, DIGIT_SHAPE)` gives the (m, 8, 8) stack. Y holds the digit, 0 to 9.
+    """
+    splits = load_splits("digits")
+    return (*splits["train"], *splits["dev"], *splits["test"])
 
 
 def to_images(X: np.ndarray, shape: tuple[int, int] = IMAGE_SHAPE) -> np.ndarray:
