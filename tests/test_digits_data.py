@@ -57,7 +57,7 @@ def test_digits_match_the_manifest_the_schema_and_name_their_source_and_licence(
                   "E. Alpaydin and C. Kaynak, 1998", f"scikit-learn {attrs['scikit_learn_version']}",
                   "sklearn/datasets/data/digits.csv.gz"):
         assert words in attrs["source"]
-    assert attrs["licence"].startswith("CC BY 4.0")
+    assert attrs["licence"].startswith("CC BY 4.0"), f"the licence is {attrs['licence']!r}, not the UCI's CC BY 4.0"
     assert re.fullmatch("[0-9a-f]{64}", attrs["source_sha256"])
 
 
@@ -69,7 +69,8 @@ def test_the_file_holds_the_1797_images_of_the_source_once_each():
         rows = pixel_rows(X)
         assert len(set(rows)) == len(rows), f"an image appears twice in {name}"
         for other, other_rows in seen.items():
-            assert not set(rows) & other_rows, f"an image appears in both {other} and {name}"
+            shared = set(rows) & other_rows
+            assert len(shared) == 0, f"{len(shared)} image(s) appear in both {other} and {name}"
         seen[name] = set(rows)
 
 
