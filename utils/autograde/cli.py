@@ -10,9 +10,11 @@ students' feedback (feedback/, without hidden check code).
 """
 
 import argparse
+import importlib
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -126,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                else "the sandbox is turned off (Sandbox.enabled = False)")
         print(f"warning: grading WITHOUT a sandbox: {why}; student code runs with your permissions.", file=sys.stderr)
     assignments = args.assignment or assignments_in_gradebook(course)
+    # The report needs matplotlib (most of a second to import): import it while the workers grade, not after.
+    threading.Thread(target=importlib.import_module, args=(f"{__package__}.report",), daemon=True).start()
     summary = run(course, assignments, jobs=args.jobs, force=args.force, config_overrides=overrides,
                   progress=Progress(jobs=args.jobs), feedback=not args.no_feedback)
     if summary.interrupted:
