@@ -13,7 +13,7 @@ QUIET := --log-level=WARN
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,datasets]'
 	touch $@
 
 setup: $(VENV)/.installed bubblewrap
