@@ -18,6 +18,9 @@ class Sample:
     why       what the sample demonstrates
     damage    applied to the written submission folder: rename, corrupt or edit files
     failure   a phrase the grader's recorded failure reason must contain (None: graded normally)
+    stateful  test cells whose verdict may depend on what called the student's functions before them, because
+              the submission keeps state between calls (a cheat that reuses its masks): the proof that skipping
+              demonstrations changes no grade leaves these cells out, since a demonstration that runs calls them
     """
 
     student: str
@@ -26,6 +29,7 @@ class Sample:
     expected: dict[str, float] = field(default_factory=dict)
     damage: Callable[[Path], None] | None = None
     failure: str | None = None
+    stateful: tuple[str, ...] = ()
 
     @property
     def expected_total(self) -> float:
