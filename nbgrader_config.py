@@ -7,6 +7,7 @@ are not run, see utils/autograde/demonstrations.py) and ApplyVerdicts follows it
 in this trusted process and written into the notebook before nbgrader saves the grades).
 RestoreHiddenTests replaces OverwriteCells only to stop it warning about every hidden test
 it restores, so the warnings about test cells a student really edited stand out.
+CheckMetadata replaces CheckCellMetadata only to check nbgrader's metadata schema once per process.
 SanitizeNotebook, last, removes from the autograded notebook whatever could run code in the
 browser of whoever opens it (feedback, formgrader, live notebook), after the grades are saved;
 DisarmFiles renames the submission's HTML, SVG and script files in autograded/ to plain text.
@@ -16,12 +17,12 @@ Feedback is generated with hidden test code removed, and sanitized again.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+from nbgrader.preprocessors import (AssignLatePenalties, ClearHiddenTests, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
                                     SaveAutoGrades)
 
 from idnn.autograde.preflight import RepairCells
-from idnn.autograde.preprocessors import ApplyVerdicts, ProbedExecute, RefuseLinks, RestoreHiddenTests
+from idnn.autograde.preprocessors import ApplyVerdicts, CheckMetadata, ProbedExecute, RefuseLinks, RestoreHiddenTests
 from idnn.autograde.sanitize import DisarmFiles, SanitizeNotebook
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -39,7 +40,7 @@ c.Autograde.sanitize_preprocessors = [
     DeduplicateIds,
     OverwriteKernelspec,
     RestoreHiddenTests,
-    CheckCellMetadata,
+    CheckMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
     ProbedExecute,
@@ -49,7 +50,7 @@ c.Autograde.autograde_preprocessors = [
     LimitOutput,
     SaveAutoGrades,
     AssignLatePenalties,
-    CheckCellMetadata,
+    CheckMetadata,
     SanitizeNotebook,
     DisarmFiles,
 ]

@@ -17,6 +17,7 @@ This is a benchmark, not a test: the figures depend on the machine and on what e
 import argparse
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,12 +58,24 @@ def course_with_submissions(root: Path, config: str, count: int, assignment: str
 
 
 def timed(command: list[str], cwd: Path) -> float:
+    return timed_with_output(command, cwd)[0]
+
+
+def timed_with_output(command: list[str], cwd: Path) -> tuple[float, str]:
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=env(), capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    return seconds
+    return seconds, result.stdout + result.stderr
+
+
+def grading_clock(output: str) -> float | None:
+    """The seconds idnn-grade reports for grading itself ("Graded N submissions in S s"): from the first
+    submission handed to a worker (workers' start included) to the last recorded, without the grader's own
+    start-up and the report."""
+    found = re.search(r"Graded \d+ submissions? in ([0-9.]+) s", output)
+    return float(found.group(1)) if found else None
 
 
 def totals(course: Path, assignment: str) -> dict[str, float]:
@@ -110,9 +123,11 @@ def main() -> None:
             for jobs in sorted({args.jobs, 1}, reverse=True):
                 blank = course_with_submissions(tmp / f"blank{jobs}", (REPO / "nbgrader_config.py").read_text(),
                                                 args.blank, assignment, mix=["blank"])
-                seconds = timed([str(BIN / "idnn-grade"), assignment, "--jobs", str(jobs)], blank)
+                seconds, output = timed_with_output([str(BIN / "idnn-grade"), assignment, "--jobs", str(jobs)], blank)
+                grading = grading_clock(output)
                 print(f"  {jobs} worker{'s' if jobs > 1 else ''}: {seconds:.1f} s, {seconds / args.blank:.2f} s of wall "
-                      f"time per notebook")
+                      f"time per notebook" + (f" ({grading / args.blank:.2f} s without the grader's start-up and "
+                                              f"report)" if grading else ""))
 
 
 if __name__ == "__main__":

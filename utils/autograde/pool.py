@@ -95,7 +95,9 @@ def grade_all(pool: Pool, todo: list, task_args: tuple, seconds: float, attempts
             while waiting and len(in_flight) < size:
                 item = waiting.pop(0)
                 try:
-                    in_flight[executor.submit(grade_one, *item, *task_args)] = (item, time.monotonic())
+                    # With nothing left to hand out, the worker starts no kernel ahead for a next submission.
+                    future = executor.submit(grade_one, *item, *task_args, more_to_come=bool(queue or suspects))
+                    in_flight[future] = (item, time.monotonic())
                 except BrokenProcessPool:  # a worker died since the last look: this one never reached it
                     waiting.insert(0, item)
                     if not in_flight:

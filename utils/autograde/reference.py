@@ -14,6 +14,8 @@ ReferenceProblem, which stops grading loudly (the verdicts catch every other err
 """
 
 import ast
+import functools
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,19 +102,31 @@ def reference_probes(source_notebook: Path, seed: int,
 
 
 def _reference_probes(source_notebook: Path, seed: int, markers: HiddenMarkers) -> dict[str, list[probe_module.Probe]]:
-    nb = nbformat.read(source_notebook, as_version=4)
+    status = source_notebook.stat()
+    definition_code, hidden = _compiled(source_notebook, status.st_mtime_ns, status.st_size, markers)
     namespace: dict = {"__name__": "__reference__"}
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            exec(compile(definitions(cell.source), f"{source_notebook.name}:definitions", "exec"), namespace)
+    for code in definition_code:
+        exec(code, namespace)
     collected: dict[str, list[probe_module.Probe]] = {}
-    for cell in nb.cells:
-        if not is_test_cell(cell):
-            continue
-        grade_id = cell.metadata["nbgrader"]["grade_id"]
-        code = markers.hidden_code(cell.source)
+    for grade_id, code in hidden:
         probes: list[probe_module.Probe] = []
         with probe_module.reference_session(seed, probes.append):
-            exec(compile(code, f"{source_notebook.name}:{grade_id}", "exec"), namespace)
+            exec(code, namespace)
         collected[grade_id] = probes
     return collected
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source_notebook: Path, modified_ns: int, size: int, markers: HiddenMarkers
+              ) -> tuple[list[types.CodeType], list[tuple[str, types.CodeType]]]:
+    """The source notebook's definitions, cell by cell, and each test cell's hidden code, compiled: read once per
+    process for each version of the file (its modification time and size are part of the key), since a worker
+    computes the reference for every submission it grades. Each run still executes them in a fresh namespace."""
+    nb = nbformat.read(source_notebook, as_version=4)
+    definition_code = [compile(definitions(cell.source), f"{source_notebook.name}:definitions", "exec")
+                       for cell in nb.cells if cell.cell_type == "code"]
+    hidden = []
+    for cell in filter(is_test_cell, nb.cells):
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        hidden.append((grade_id, compile(markers.hidden_code(cell.source), f"{source_notebook.name}:{grade_id}", "exec")))
+    return definition_code, hidden

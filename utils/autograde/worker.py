@@ -55,8 +55,9 @@ def init_worker(counter, course: str, snapshot: str, memory_bytes: int) -> None:
 
 
 def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides: dict,
-              feedback: bool = False) -> Outcome:
+              feedback: bool = False, more_to_come: bool = True) -> Outcome:
     """Grade one submission in this worker with nbgrader's Autograde; never raises for a bad submission.
+    Without `more_to_come` (nothing else waits to be graded), no kernel is started ahead for a next one.
 
     Every step that reads the submission runs here, under the worker's memory limit: staging within the
     submission limits, the checks and repairs before nbgrader (preflight.py), nbgrader, and the feedback page.
@@ -70,6 +71,9 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
     shutil.rmtree(staged_root, ignore_errors=True)
     staged = staged_root / student / assignment
     kernel_start_failures.clear()
+    if not more_to_come:
+        config_overrides = {**config_overrides,
+                            "ProbedExecute": {**config_overrides.get("ProbedExecute", {}), "spare_kernel": False}}
     try:
         config = load_config(course, config_overrides)
         limits = SubmissionLimits(config=config)
