@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 # nbgrader runs `alembic` and `jupyter` from PATH: use the virtual environment's.
 export PATH := $(BIN):$(PATH)
-ASSIGNMENTS := setting_up initialization regularization gradient_checking optimization
+ASSIGNMENTS := setting_up initialization regularization gradient_checking optimization hyperparameter_search batch_norm softmax
 QUIET := --log-level=WARN
 
 .PHONY: setup bubblewrap chromium demo test test-quick lab release samples autograde datasets clean

@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking", "optimization"]
+ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking", "optimization", "hyperparameter_search", "batch_norm", "softmax"]
 # A quick notebook to grade, with every kind of sample (20: broken and adversarial ones included): enough for the
 # tests of the grader's own machinery (parallel runs, resuming), which need not wait for the longer notebooks.
 QUICK_ASSIGNMENTS = ["initialization"]

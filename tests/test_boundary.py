@@ -37,6 +37,8 @@ pytestmark = pytest.mark.grading
 UTILS = REPO / "utils"
 TRUSTED = UTILS / "autograde"
 DIGITS = "0123456789_"
+#: The tag of an answer cell that holds functions graded in other assignments (not graded here).
+EARLIER = "earlier-assignments"
 
 
 def student_side_files() -> list[Path]:
@@ -222,8 +224,11 @@ class AssignmentHarness:
                 grade_id, code = cell.metadata.nbgrader.grade_id, hidden_code(cell.source)
                 self.hidden[grade_id] = compile(code, f"{assignment}:{grade_id}", "exec")
                 names[grade_id] = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+        # An answer cell tagged EARLIER (Softmax's capstone tools) holds the student's own functions from other
+        # assignments: graded there, and harnessed there; no hidden check of this notebook calls them.
         solutions = [node.name for cell in nb.cells if cell.cell_type == "code"
                      and cell.metadata.get("nbgrader", {}).get("solution")
+                     and EARLIER not in cell.metadata.get("tags", [])
                      for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
         #: graded function -> the test cells whose hidden checks call it
         self.graded = {fn: [g for g, used in names.items() if fn in used] for fn in solutions}

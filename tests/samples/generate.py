@@ -19,7 +19,7 @@ from idnn.autograde.runner import read_journal
 
 from .model import SOLUTION
 
-ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking", "optimization"]
+ASSIGNMENTS = ["setting_up", "initialization", "regularization", "gradient_checking", "optimization", "hyperparameter_search", "batch_norm", "softmax"]
 
 
 def assignment_module(name: str):

@@ -31,7 +31,7 @@ from ..checks import DATA_DIR, dumps_expected
 from ..paths import REPO_ROOT
 from .reference import definitions
 
-ASSIGNMENTS = ("setting_up", "initialization", "regularization", "gradient_checking", "optimization")
+ASSIGNMENTS = ("setting_up", "initialization", "regularization", "gradient_checking", "optimization", "hyperparameter_search", "batch_norm", "softmax")
 AGREEMENT = 1e-10  # relative: a variant with its mistake switched off computes what the solution computes
 
 
@@ -299,9 +299,222 @@ def build_optimization(ns: dict) -> dict:
     return data
 
 
+# -- hyperparameter search -------------------------------------------------------------------------
+
+def _zoom(trials, scores, k, variant: str = ""):
+    """The box around the k best trials with a classic mistake (`variant`); with variant "" the correct box, which
+    build_hyperparameter_search checks against the solution. None when the mistake makes no box here."""
+    trials, scores = np.asarray(trials, dtype=np.float64), np.asarray(scores, dtype=np.float64)
+    index = np.arange(scores.size)
+    if variant == "worst":
+        order = np.lexsort((index, scores))
+    elif variant == "ties last":
+        order = np.lexsort((-index, -scores))
+    else:
+        order = np.lexsort((index, -scores))  # highest score first, the earlier trial first among equal ones
+    chosen = {"without the best": order[1:k + 1], "k - 1": order[:k - 1]}.get(variant, order[:k])
+    if chosen.size == 0:
+        return None
+    box = np.stack([trials[:, chosen].min(axis=1), trials[:, chosen].max(axis=1)], axis=1)
+    return 10.0 ** box if variant == "linear" else box.T if variant == "transposed" else box
+
+
+def _choose(results, variant: str = "") -> int:
+    """The chosen trial's index with a classic mistake (`variant`); with variant "" the correct choice."""
+    def rank(t: int):
+        r = results[t]
+        return {"": (-r["dev_accuracy"], r["dev_cost"], t), "test": (-r["test_accuracy"], r["dev_cost"], t),
+                "train": (-r["train_accuracy"], r["dev_cost"], t), "lowest": (r["dev_accuracy"], r["dev_cost"], t),
+                "first tie": (-r["dev_accuracy"], t), "highest cost": (-r["dev_accuracy"], -r["dev_cost"], t),
+                "last tie": (-r["dev_accuracy"], -t)}[variant]
+    return min(range(len(results)), key=rank)
+
+
+def build_hyperparameter_search(ns: dict) -> dict:
+    from ..checks import hyperparameter_search as checks
+
+    zooms = []
+    for trials, scores, k in checks.zoom_inputs():
+        box = ns["zoom_box"](trials.copy(), scores.copy(), k)
+        _agree(box, _zoom(trials, scores, k), "zoom_box")
+        mistakes = {name: _zoom(trials, scores, k, name) for name in checks.ZOOM_MISTAKES}
+        zooms.append({"box": np.asarray(box, dtype=np.float64),
+                      "mistakes": {name: wrong for name, wrong in mistakes.items()
+                                   if wrong is not None and (wrong.shape != box.shape or not np.allclose(wrong, box))}})
+    choices = []
+    for results in checks.choose_inputs():
+        best = int(ns["choose_on_dev"](copy.deepcopy(results)))
+        _agree(best, _choose(results), "choose_on_dev")
+        mistakes = {name: _choose(results, name) for name in checks.CHOOSE_MISTAKES}
+        choices.append({"best": best, "mistakes": {name: index for name, index in mistakes.items() if index != best}})
+    return {"zoom_box": zooms, "choose_on_dev": choices}
+
+
+# -- batch norm ------------------------------------------------------------------------------------
+
+def _batchnorm(Z, gamma, beta, eps, variant: str = ""):
+    """Training-mode batch norm with a classic mistake (`variant`); returns (Z_tilde, Z_norm, std). With variant ""
+    it is the correct forward pass, which build_batch_norm checks against the solution."""
+    mu = np.mean(Z, axis=1, keepdims=True)
+    m = Z.shape[1]
+    var = np.sum((Z - mu) ** 2, axis=1, keepdims=True) / (m - 1 if variant == "m - 1" else m)
+    std = np.sqrt(var) + eps if variant == "eps outside" else var + eps if variant == "no sqrt" else np.sqrt(var + eps)
+    Z_norm = (Z - mu) / std
+    return (Z_norm if variant == "no scale and shift" else gamma * Z_norm + beta), Z_norm, std
+
+
+def _batchnorm_backward(Z, gamma, beta, dZ_tilde, eps, variant: str = ""):
+    """(dZ, dgamma, dbeta) of the correct forward pass, with a classic mistake of the backward pass (`variant`)."""
+    m = Z.shape[1]
+    _, Z_norm, std = _batchnorm(Z, gamma, beta, eps)
+    dbeta = np.sum(dZ_tilde, axis=1, keepdims=True)
+    dgamma = dbeta.copy() if variant == "dgamma without Z_norm" else np.sum(dZ_tilde * Z_norm, axis=1, keepdims=True)
+    scale = np.ones_like(gamma) if variant == "no gamma" else gamma
+    if variant == "mu and var constant":
+        return scale * dZ_tilde / std, dgamma, dbeta
+    # The staged chain rule: dvar from every example, then dmu, then dZ (the (Z - mu) term of dmu sums to zero).
+    dZ_norm = scale * dZ_tilde
+    dvar = np.sum(dZ_norm * (Z - np.mean(Z, axis=1, keepdims=True)), axis=1, keepdims=True) * -0.5 / std ** 3
+    dmu = -np.sum(dZ_norm, axis=1, keepdims=True) / std
+    divisor = m - 1 if variant == "m - 1" else m
+    dZ = dZ_norm / std + dvar * 2 * (Z - np.mean(Z, axis=1, keepdims=True)) / divisor + dmu / m
+    return dZ, dgamma, dbeta
+
+
+def build_batch_norm(ns: dict) -> dict:
+    from ..checks import batch_norm as checks
+
+    eps = checks.EPS
+    Z, gamma, beta = checks.forward_inputs()
+    Z_tilde, _ = ns["batchnorm_forward"](Z.copy(), gamma.copy(), beta.copy())
+    _agree(Z_tilde, _batchnorm(Z, gamma, beta, eps)[0], "the batch-norm forward pass")
+    data = {"forward": {"Z_tilde": Z_tilde,
+                        "mistakes": {name: _batchnorm(Z, gamma, beta, eps, name)[0]
+                                     for name in checks.FORWARD_MISTAKES}}}
+
+    # The backward check compares with numerical gradients; only the classic mistakes' results are stored, to name
+    # them. Each variant with its mistake switched off is the solution's own backward pass.
+    backward = []
+    for Z, gamma, beta, W in checks.backward_cases():
+        _, cache = ns["batchnorm_forward"](Z.copy(), gamma.copy(), beta.copy())
+        _agree(ns["batchnorm_backward"](W.copy(), copy.deepcopy(cache)), _batchnorm_backward(Z, gamma, beta, W, eps),
+               "the batch-norm backward pass")
+        mistakes = {}
+        for name, (gradient, _) in checks.BACKWARD_MISTAKES.items():
+            mistakes[name] = dict(zip(("dZ", "dgamma", "dbeta"), _batchnorm_backward(Z, gamma, beta, W, eps, name)))[
+                gradient]
+        backward.append(mistakes)
+    data["backward"] = backward
+
+    running_mean, running_var, mu, var = checks.running_inputs()
+    data["running"] = []
+    for momentum in checks.MOMENTUM_SETTINGS:
+        args = [a.copy() for a in (running_mean, running_var, mu, var)]
+        result = ns["update_running_averages"](*args) if momentum is None else ns["update_running_averages"](*args,
+                                                                                                               momentum)
+        momentum = 0.9 if momentum is None else momentum
+        _agree(result, (momentum * running_mean + (1 - momentum) * mu, momentum * running_var + (1 - momentum) * var),
+               "the running averages")
+        data["running"].append({"result": list(result), "mistakes": {
+            "momentum swapped": [(1 - momentum) * running_mean + momentum * mu,
+                                 (1 - momentum) * running_var + momentum * var],
+            "batch values": [mu, var]}})
+
+    Z, gamma, beta, running_mean, running_var = checks.test_time_inputs()
+
+    def test_time(Z_case, variant=""):
+        if variant == "batch statistics":
+            return _batchnorm(Z_case, gamma, beta, eps)[0]
+        std = (np.sqrt(running_var) + eps if variant == "eps outside" else running_var + eps if variant == "no sqrt"
+               else np.sqrt(running_var + eps))
+        return gamma * (Z_case - running_mean) / std + beta
+
+    data["test_time"] = {}
+    for key, Z_case in (("Z_tilde", Z), ("single", Z[:, :1])):
+        expected = ns["batchnorm_forward_test"](Z_case.copy(), gamma.copy(), beta.copy(), running_mean.copy(),
+                                                running_var.copy())
+        _agree(expected, test_time(Z_case), "the test-time forward pass")
+        data["test_time"][key] = expected
+        data["test_time"]["mistakes" if key == "Z_tilde" else "single mistakes"] = {
+            name: test_time(Z_case, name) for name in checks.TEST_TIME_MISTAKES}
+    return data
+
+
+# -- softmax ---------------------------------------------------------------------------------------
+
+def _softmax_cost_variant(Y_hat: np.ndarray, Y: np.ndarray, variant: str = "") -> float:
+    """The cross-entropy cost with a classic mistake (`variant`); with variant "" the correct cost, which
+    build_softmax checks against the solution."""
+    m = Y.shape[1]
+    terms = Y * np.log(Y_hat)
+    if variant == "binary formula":
+        terms = terms + (1 - Y) * np.log(1 - Y_hat)
+    total = -np.sum(terms)
+    if variant == "no minus":
+        total = -total
+    if variant == "no 1/m":
+        return float(total)
+    if variant == "mean over C and m":
+        return float(total / Y.size)
+    return float(total / m)
+
+
+def build_softmax(ns: dict) -> dict:
+    from ..checks import softmax as checks
+
+    softmax, cost = ns["softmax"], ns["cross_entropy_cost"]
+    data = {}
+    with np.errstate(all="ignore"):
+        data["softmax"] = softmax(np.array(checks.SOFTMAX_Z))
+    data["softmax_one_column"] = softmax(np.array([[0.0], [np.log(3.0)]]))
+    if not (np.all(np.isfinite(data["softmax"])) and np.allclose(data["softmax_one_column"], [[0.25], [0.75]])):
+        raise RuntimeError("check data: the source notebook's softmax is not exact at +-1000 or for one example")
+
+    Z = np.array(checks.HARDMAX_Z)
+    C, m = Z.shape
+    rows = np.zeros((C, m))
+    rows[np.arange(C), np.argmax(Z, axis=1)] = 1.0  # the 1s of each row's largest entry: the wrong axis
+    data["hardmax"] = {"Y_hat": np.asarray(ns["hardmax"](Z.copy()), dtype=np.float64),
+                       "mistakes": {"rows": rows, "np.max": np.max(Z, axis=0)}}
+
+    data["one_hot"] = {name: np.asarray(ns["one_hot"](np.array(labels, dtype=np.int64), C), dtype=np.float64)
+                       for name, labels, C in (("rectangular", checks.ONE_HOT_Y, checks.ONE_HOT_C),
+                                               ("square", checks.ONE_HOT_SQUARE_Y, checks.ONE_HOT_SQUARE_C))}
+
+    Y_hat = np.array(checks.COST_Y_HAT)
+    Y = np.asarray(ns["one_hot"](np.array(checks.COST_LABELS, dtype=np.int64), Y_hat.shape[0]), dtype=np.float64)
+    J = float(cost(Y_hat.copy(), Y.copy()))
+    _agree(J, _softmax_cost_variant(Y_hat, Y), "the cross-entropy cost")
+    data["cost"] = {"Y": Y, "J": J,
+                    "mistakes": {name: _softmax_cost_variant(Y_hat, Y, name)
+                                 for name in ("no 1/m", "mean over C and m", "no minus", "binary formula")}}
+
+    # dZ is checked against m times the two-sided differences of the cost through softmax, one entry at a time.
+    Z, labels = checks.backward_inputs()
+    C, m = Z.shape
+    Y = np.asarray(ns["one_hot"](labels, C), dtype=np.float64)
+    epsilon = checks.BACKWARD_EPSILON
+    numerical = np.zeros_like(Z)
+    for index in np.ndindex(*Z.shape):
+        step = np.zeros_like(Z)
+        step[index] = epsilon
+        numerical[index] = m * (cost(softmax(Z + step), Y) - cost(softmax(Z - step), Y)) / (2 * epsilon)
+    Y_hat = softmax(Z)
+    dZ = np.asarray(ns["softmax_cost_backward"](Y_hat.copy(), Y.copy()))
+    difference = np.linalg.norm(dZ - numerical) / (np.linalg.norm(dZ) + np.linalg.norm(numerical))
+    if not difference < checks.BACKWARD_THRESHOLD / 100:
+        raise RuntimeError(f"check data: the source notebook's softmax_cost_backward differs from the cost's two-sided "
+                           f"differences by {difference:.3g}")
+    data["backward"] = {"Y_hat": Y_hat, "Y": Y, "two-sided differences": numerical}
+    return data
+
+
 BUILDERS = {"setting_up": build_setting_up, "initialization": build_initialization,
             "regularization": build_regularization, "gradient_checking": build_gradient_checking,
-            "optimization": build_optimization}
+            "optimization": build_optimization,
+            "hyperparameter_search": build_hyperparameter_search,
+            "batch_norm": build_batch_norm,
+            "softmax": build_softmax}
 
 
 def build(assignment: str, source_dir: Path = REPO_ROOT / "source") -> str:

@@ -37,6 +37,11 @@ probability below FALSE_ALARM = 1e-9, the budget shared by the union bound over 
     mini_batches    batch sizes, every example once with its label (deterministic); the order of the
                     examples (as for a split's sets); with two seeds, each order so and the places where the two
                     agree at every cyclic shift (fixed points of a uniform permutation, exact)
+    log_uniform     three calls with seeds (s, s, s'): shape (n,), every value in [low, high], the same seed giving the
+                    same values (deterministic); the log10 positions of the two calls with different seeds uniform
+                    (KS, DKW), not a grid (the smallest gap between neighbours, exact), and independent of each other
+                    at every cyclic shift (Kuiper, one-sided DKW twice)
+    beta            the same for beta = 1 - 10**r: 1 - beta log-uniform between 1 - high and 1 - low
 """
 
 import math
@@ -794,3 +799,221 @@ def check_mini_batches(key: str, got: dict, inputs: dict) -> list[str]:
                 f"shuffles agree in about 1 place at any shift: shuffle with rng = np.random.default_rng(seed)"]
     return [_order_message(_first_order_failure(failed), "the examples", "shuffle them (one random permutation of "
                                                                          "the columns) before cutting the batches")]
+
+
+# -- log-uniform samples -------------------------------------------------------------------------------
+# A hyperparameter sampled "on a log scale" between low and high is 10**r with r uniform on [log10 low, log10 high]:
+# whatever the spelling (default_rng or np.random.seed with rand, r scaled by hand or drawn by uniform(), 10**r,
+# np.power, or np.exp of a natural-log range, which is the same distribution), the positions
+#
+#     u = (log10 v - log10 low) / (log10 high - log10 low)
+#
+# of the values are independent U[0, 1) draws. Beta sampled through 1 - beta = 10**r is the same with v = 1 - beta
+# between 1 - high and 1 - low. The checks judge the draws of three calls with seeds (s, s, s'), s' != s:
+#
+#   * deterministic: every value in the range (a relative allowance of RANGE_SLACK for rounding), shape (n,), the
+#     same seed twice gives the same values;
+#   * values: the Kolmogorov-Smirnov distance of the 2n positions of the two calls with different seeds to U[0, 1],
+#     with Massart's form of the DKW inequality P(D > e) <= 2 exp(-2 N e^2) (exact, every N);
+#   * spacing, for each of those two calls: the smallest gap between neighbouring sorted positions. For n
+#     independent uniforms the n - 1 inner gaps are exchangeable spacings and P(every inner gap > t) =
+#     (1 - (n - 1) t)^n exactly (for t <= 1 / (n - 1)), so values too evenly spread (a grid, shuffled or not)
+#     fail while random ones practically never do;
+#   * calls, one group of its own: for every cyclic shift c, w_i = u'_i - u_(i + c) (mod 1). Given the first call's
+#     positions, the second call's u'_i are independent uniforms, so each w of one shift is again n independent
+#     uniforms on the circle. Their Kuiper distance V = D+ + D- to the uniform does not depend on where the circle is
+#     cut, and P(V > e) <= P(D+ > e/2) + P(D- > e/2) <= 2 exp(-n e^2 / 2) (the one-sided DKW bound, twice). A seed
+#     that changes nothing, or only rotates the draws, gives V near 1 at some shift.
+#
+# Rounding: positions are computed in float64 from values that carry a few ulps of error, and the hidden checks use
+# ranges of at least one decade (for beta, 1 - high >= 1e-6), so a position is off by far less than POSITION_ROUNDING;
+# KS and Kuiper distances move by at most one and two such amounts (density 1), and are lowered by as much before
+# they are judged; the smallest gap is lowered by twice POSITION_ROUNDING. One check shares FALSE_ALARM over its
+# tests (stats.failures): half to the values and spacings, half to the n shifted comparisons. A correct sampler
+# fails less than once in a billion checks.
+
+#: Values may leave [low, high] by this share of the bound (10**np.log10(high) can exceed high by an ulp or two).
+RANGE_SLACK = 1e-9
+#: An upper bound on the rounding error of a position u computed from a returned value (see above).
+POSITION_ROUNDING = 1e-9
+
+
+def _uniform_ks_test(label: str, u: np.ndarray, **detail) -> stats.Test | None:
+    """Independent U[0, 1) positions? The KS distance to the uniform CDF, judged with P(D > e) <= 2 exp(-2 n e^2)."""
+    x = np.sort(np.ravel(u))
+    n = x.size
+    if n == 0:
+        return None
+    F = np.clip(x, 0.0, 1.0)
+    i = np.arange(1, n + 1)
+    distance = float(max(np.max(i / n - F), np.max(F - (i - 1) / n)))
+    judged = max(0.0, distance - POSITION_ROUNDING)
+    return stats.Test(label, min(0.0, stats.LOG2 - 2 * n * judged ** 2),
+                      stats.LOG2 - 2 * n * (1 - POSITION_ROUNDING) ** 2, detail={"distance": distance, "n": n, **detail})
+
+
+def _gap_test(label: str, u: np.ndarray, **detail) -> stats.Test | None:
+    """Independent U[0, 1) positions, not a grid? The smallest inner gap t: P(every gap >= t) = (1 - (n - 1) t)^n."""
+    x = np.sort(np.ravel(u))
+    n = x.size
+    if n < 2:
+        return None
+    gap = float(np.min(np.diff(x)))
+    judged = max(0.0, gap - 2 * POSITION_ROUNDING)
+    covered = (n - 1) * judged
+    log_p = n * math.log1p(-covered) if covered < 1 else -math.inf
+    return stats.Test(label, min(0.0, log_p), -math.inf, detail={"gap": gap, "n": n, **detail})
+
+
+def _shifted_kuiper_test(label: str, first: np.ndarray, second: np.ndarray, **detail) -> stats.Test | None:
+    """Two independent draws of n uniform positions: at every cyclic shift c the Kuiper distance of
+    (second_i - first_(i + c)) mod 1 to the uniform, judged with P(V > e) <= 2 exp(-n e^2 / 2); count = n."""
+    n = first.size
+    if n == 0 or second.size != n:
+        return None
+    shifts = (np.arange(n)[:, None] + np.arange(n)[None, :]) % n
+    w = np.sort(np.mod(second[None, :] - first[shifts], 1.0), axis=1)
+    i = np.arange(1, n + 1)
+    above, below = np.max(i / n - w, axis=1), np.max(w - (i - 1) / n, axis=1)
+    distances = above + below
+    worst = int(np.argmax(distances))
+    judged = max(0.0, float(distances[worst]) - 2 * POSITION_ROUNDING)
+    return stats.Test(label, min(0.0, stats.LOG2 - n * judged ** 2 / 2), stats.LOG2 - n * (1 - POSITION_ROUNDING) ** 2 / 2,
+                      count=n, detail={"distance": float(distances[worst]), "shift": worst, "n": n, **detail})
+
+
+def _within(values: np.ndarray, a: float, b: float) -> bool:
+    """Whether every value lies between a and b (either order), within rounding."""
+    lower, upper = min(a, b), max(a, b)
+    slack = 1e-9 * max(1.0, abs(lower), abs(upper))
+    return bool(np.all((values >= lower - slack) & (values <= upper + slack)))
+
+
+def _spans(values: np.ndarray, a: float, b: float) -> bool:
+    """Whether the values lie between a and b (either order) and reach within a tenth of the way to either end."""
+    lower, upper = min(a, b), max(a, b)
+    reach = 0.1 * (upper - lower)
+    return _within(values, a, b) and float(np.min(values)) <= lower + reach and float(np.max(values)) >= upper - reach
+
+
+def _base_hint(v: np.ndarray, v_low: float, v_high: float, quantity: str) -> str:
+    """What a logarithm of one base with a power of another gives, when the log-uniform quantity v looks like it."""
+    if not np.all(v > 0):
+        return ""
+    if _spans(np.log10(v), math.log(v_low), math.log(v_high)):
+        return (f"{quantity} run between 10**ln({v_low:.6g}) and 10**ln({v_high:.6g}). np.log is the natural logarithm; "
+                f"with 10**r, r must lie between the np.log10 of the bounds")
+    if _spans(np.log(v), math.log10(v_low), math.log10(v_high)):
+        return (f"{quantity} run between e**log10({v_low:.6g}) and e**log10({v_high:.6g}): np.exp undoes the natural "
+                f"logarithm, not log10. Use 10**r with r between the np.log10 of the bounds (or np.exp with r between "
+                f"their natural logarithms)")
+    return ""
+
+
+def _log_uniform_problems(key: str, got: dict, inputs: dict, beta: bool) -> list[str]:
+    """The log_uniform and beta checks: the three calls (seeds s, s, s') recorded under key/0, key/1, key/2."""
+    low, high, n = float(inputs["low"]), float(inputs["high"]), int(inputs["n"])
+    name = "sample_beta" if beta else "sample_log_uniform"
+    what = "beta" if beta else "value"
+    calls = [got.get(f"{key}/{call}") for call in range(3)]
+    if any(c is None for c in calls) or f"{key}/3" in got:
+        return [f"return one array of {n} values from each call of {name}"]
+    values = []
+    for call in calls:
+        if call.ndim != 1 or call.shape[0] != n:
+            if call.size == n:
+                return [f"{name}(..., n={n}) returned an array of shape {call.shape}; return shape ({n},)"]
+            return [f"{name}(..., n={n}) returned {call.size} values (shape {call.shape}); it should return n = {n} "
+                    f"values, an array of shape ({n},)"]
+        real = _finite(call)
+        if real is None:
+            return [f"{name} should return finite real numbers; it returned NaN, infinite or non-numeric values"]
+        values.append(real)
+    if not compare.close(values[0], values[1]):
+        return [f"two calls of {name} with the same seed returned different values: draw from a generator made "
+                f"from the seed you are given (np.random.default_rng(seed), or np.random.seed(seed) first)"]
+    # v is the log-uniform quantity: the value itself, or 1 - beta.
+    v_low, v_high = (1.0 - high, 1.0 - low) if beta else (low, high)
+    drawn = [1.0 - x for x in values] if beta else values
+    everything = np.concatenate([values[0], values[2]])
+    pooled = np.concatenate([drawn[0], drawn[2]])
+    outside = (pooled < v_low * (1 - RANGE_SLACK)) | (pooled > v_high * (1 + RANGE_SLACK))
+    if np.any(outside):
+        count, smallest, largest = int(np.sum(outside)), float(np.min(everything)), float(np.max(everything))
+        message = (f"{count} of the {pooled.size} {what}s drawn lie outside [{low:.6g}, {high:.6g}] (they range "
+                   f"from {smallest:.6g} to {largest:.6g})")
+        if beta and np.all((everything >= v_low * (1 - RANGE_SLACK)) & (everything <= v_high * (1 + RANGE_SLACK))):
+            return [message + f": these are values of 1 - beta, which lies between 1 - high = {v_low:.6g} and "
+                              f"1 - low = {v_high:.6g}. Return beta = 1 - 10**r"]
+        hint = _base_hint(pooled, v_low, v_high, "1 - beta" if beta else "the values")
+        return [message + (f": {hint}" if hint else "")]
+    if np.any(pooled <= 0):
+        return [f"{name} returned {what}s at the edge of the range, where the logarithm is not defined"]
+    span = math.log10(v_high) - math.log10(v_low)
+    if not span > 0:
+        return [f"the {name} check needs low < high (got low = {low!r}, high = {high!r})"]
+    positions = [(np.log10(d) - math.log10(v_low)) / span for d in drawn]
+    tests = [_uniform_ks_test("values", np.concatenate([positions[0], positions[2]])),
+             _gap_test("spacing", positions[0], call=0), _gap_test("spacing", positions[2], call=2),
+             stats.in_group("calls", _shifted_kuiper_test("calls", positions[0], positions[2]))]
+    failed, _ = stats.failures([t for t in tests if t is not None])
+    if not failed:
+        return []
+    labels = {t.label: t for t in failed}
+    quantity = "1 - beta" if beta else "the values"
+    if np.ptp(pooled) == 0:
+        return [f"{name} returned the same {what} every time ({float(everything[0])!r}): draw n random {what}s"]
+    if "values" in labels:
+        d = labels["values"].detail
+        limit = math.sqrt(max(0.0, stats.LOG2 - labels["values"].level) / (2 * d["n"])) + POSITION_ROUNDING
+        linear = (pooled - v_low) / (v_high - v_low)
+        linear_ks = _uniform_ks_test("linear", linear)
+        top = float(np.mean(pooled > v_high / 10))
+        if linear_ks is not None and linear_ks.detail["distance"] <= limit:
+            if beta:
+                return [f"beta looks drawn uniformly between low and high: 1 - beta should be log-uniform between "
+                        f"{v_low:.6g} and {v_high:.6g}, so that each decade of 1 - beta gets the same share of the draws, "
+                        f"but {top:.0%} of your values of 1 - beta lie in its top decade. Draw r uniformly between "
+                        f"log10(1 - high) and log10(1 - low), then beta = 1 - 10**r"]
+            return [f"the values look drawn uniformly on the linear scale: {top:.0%} of them lie in the top decade "
+                    f"[high / 10, high], where a log scale puts the same share in every decade. Draw r uniformly "
+                    f"between log10(low) and log10(high), then return 10**r"]
+        hint = _base_hint(pooled, v_low, v_high, quantity)
+        if hint:
+            return [f"log10 of {quantity} is not spread uniformly over [{math.log10(v_low):.4g}, "
+                    f"{math.log10(v_high):.4g}]: {hint}"]
+        reach = [float(np.min(np.log10(pooled))), float(np.max(np.log10(pooled)))]
+        return [f"log10 of {quantity} should be spread uniformly over [{math.log10(v_low):.4g}, "
+                f"{math.log10(v_high):.4g}], but its distribution is {d['distance']:.3f} away from that uniform one "
+                f"(largest gap between the CDFs), where correct draws stay within {limit:.3f}; your values of log10 "
+                f"{quantity} run from {reach[0]:.4g} to {reach[1]:.4g}"]
+    if "spacing" in labels:
+        d = labels["spacing"].detail
+        return [f"the {what}s of one call are too evenly spread to be random: on the log scale no two of the {d['n']} "
+                f"are closer than {d['gap']:.3g} of the range, where independent random draws practically always put "
+                f"some pair far closer. Draw each value at random; do not space them on a grid"]
+    d = labels["calls"].detail
+    if d["shift"] == 0:
+        relation = "the same draws, or draws moved by the same amount on the log scale"
+    else:
+        relation = f"the first call's draws moved {d['shift']} places along"
+    return [f"two calls with different seeds returned related draws ({relation}; Kuiper distance "
+            f"{d['distance']:.2f} from independent draws): draw from a generator made from the seed you are given"]
+
+
+@register("log_uniform")
+def check_log_uniform(key: str, got: dict, inputs: dict) -> list[str]:
+    """sample_log_uniform(low, high, n, seed) called with seeds (s, s, s'): three arrays of shape (n,), in
+    [low, high], the first two equal, and 10**r with r uniform on [log10 low, log10 high], independently within a
+    call and between the calls with different seeds (KS, smallest gap, Kuiper at every shift; see above). False fail
+    for a correct sampler: below 1e-9."""
+    with np.errstate(all="ignore"):
+        return _log_uniform_problems(key, got, inputs, beta=False)
+
+
+@register("beta")
+def check_beta(key: str, got: dict, inputs: dict) -> list[str]:
+    """sample_beta(low, high, n, seed) called with seeds (s, s, s'): as log_uniform, for 1 - beta between 1 - high
+    and 1 - low. False fail for a correct sampler: below 1e-9."""
+    with np.errstate(all="ignore"):
+        return _log_uniform_problems(key, got, inputs, beta=True)
