@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=30.0)
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; best of {args.repeat} runs")
-    print(f"{'notebook':<50}{'seconds':>10}")
+    print(f"{'notebook':<60}{'seconds':>10}")
     over = []
     for path in sorted((REPO / "source").rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
@@ -40,7 +40,7 @@ def main() -> None:
         flag = "  OVER BUDGET" if seconds > args.limit else ""
         if flag:
             over.append(path.name)
-        print(f"{str(path.relative_to(REPO)):<50}{seconds:>10.1f}{flag}")
+        print(f"{str(path.relative_to(REPO)):<60}{seconds:>10.1f}{flag}")
     print(f"budget {args.limit:g} s: " + ("all within" if not over else f"over: {', '.join(over)}"))
 
 
