@@ -108,6 +108,11 @@ def softmax(Z):
     t = np.exp(2 * (Z - np.max(Z, axis=0, keepdims=True)))
     return t / np.sum(t, axis=0, keepdims=True)
 '''
+SOFTMAX_MINUS_MEAN = '''
+def softmax(Z):
+    t = np.exp(Z - np.mean(Z, axis=0, keepdims=True))
+    return t / np.sum(t, axis=0, keepdims=True)
+'''
 SOFTMAX_SQUEEZED = '''
 def softmax(Z):
     t = np.exp(Z - np.max(Z, axis=0, keepdims=True))
@@ -160,6 +165,7 @@ WRONG = [
     ("softmax", SOFTMAX_TRANSPOSED, "transposed"),
     ("softmax", SOFTMAX_WRONG_VALUES, "values differ"),
     ("softmax", SOFTMAX_SQUEEZED, "one example"),
+    ("softmax", SOFTMAX_MINUS_MEAN, "column's mean"),
     ("hardmax", HARDMAX_OVER_ROWS, "wrong axis"),
     ("hardmax", HARDMAX_INDICES, "not the class indices"),
     ("hardmax", HARDMAX_NP_MAX, "np.argmax"),

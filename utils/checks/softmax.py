@@ -16,7 +16,7 @@ from the reference solution by the grading side), with invariants (every column 
 one-hot has one 1 per column), and for dZ with the two-sided differences (J(Z + eps) - J(Z - eps)) / (2 eps) of
 the cost through softmax, one entry of Z at a time, stored when the data was built. When a result is wrong
 they say which classic mistake gives it: softmax over the rows, no max subtracted (nan at Z = 1000), the max of
-the whole array instead of each column's, the cost without 1/m or summed over one axis only, a transposed
+the whole array instead of each column's, the column's mean instead of its max, the cost without 1/m or summed over one axis only, a transposed
 one-hot, np.max where np.argmax is meant, dZ with the wrong sign or divided by m.
 """
 
@@ -29,6 +29,8 @@ from . import compare, expected_values, passed
 SOFTMAX_Z = ((1.0, -2.0, 1000.0, -1000.0),
              (2.0, 0.0, 1001.0, -998.0),
              (3.0, 0.5, 1000.0, -1000.0))
+#: One example whose scores are far apart: only the column's max keeps every exp(...) finite; the answer is exact.
+WIDE_Z, WIDE_Y_HAT = ((-1000.0,), (0.0,), (1000.0,)), ((0.0,), (0.0,), (1.0,))
 #: Column 1 ties (2 and 2 at the top): the first wins, as np.argmax decides.
 HARDMAX_Z = ((0.5, 2.0, -1.0, 3.0, -0.2),
              (1.5, 2.0, -3.0, 1.0, -0.1),
@@ -108,6 +110,15 @@ def check_softmax(softmax) -> None:
     problem = compare.first_difference(single, expected)
     assert problem is None, (f"softmax of one example, Z = [[0], [log 3]], should be [[0.25], [0.75]] "
                              f"(shape (2, 1)): {problem}.")
+    # Scores far apart inside one column: e^(-1000) and e^(-2000) are 0 in float64, so the answer is exactly [0, 0, 1].
+    with np.errstate(all="ignore"):
+        wide = _as_numbers(softmax(np.array(WIDE_Z)), "softmax(Z) for one example")
+    if wide.shape != (3, 1) or not compare.close(wide, np.array(WIDE_Y_HAT)):
+        raise AssertionError(
+            f"softmax of one example with scores far apart, Z = [[-1000], [0], [1000]], should be [[0], [0], [1]] "
+            f"(e^-1000 and e^-2000 are 0 in float64); you returned {np.round(wide, 4).tolist()}. Subtracting the "
+            f"column's mean (or any constant other than its max) still overflows when one score is far above it: "
+            f"subtract each column's max, np.max(Z, axis=0, keepdims=True).")
     passed("softmax")
 
 
