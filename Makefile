@@ -66,8 +66,9 @@ test-quick: setup
 	$(BIN)/python -m pytest -m "not slow"
 
 ## Open JupyterLab on the student copies.
+## JupyterLab on the student notebooks (as root, e.g. in a container, Jupyter needs --allow-root).
 lab: setup
-	$(BIN)/jupyter lab release/
+	$(BIN)/jupyter lab release/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 datasets: setup
 	$(BIN)/python -m idnn.build_datasets
