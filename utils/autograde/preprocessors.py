@@ -109,9 +109,15 @@ class RestoreHiddenTests(OverwriteCells):
 
 
 class _CompiledSchema(BaseMetadataValidator):
-    """The cell check of nbgrader's metadata validators, with the schema compiled once. Stock nbgrader calls
-    jsonschema.validate for every nbgrader cell, which first checks the schema itself against the JSON Schema
-    meta-schema: 0.12 s of every notebook's grading, twice."""
+    """The cell check of nbgrader's metadata validators, with the schema checked and compiled once, when the validator
+    is made. Stock nbgrader calls jsonschema.validate for every nbgrader cell, which first checks the schema itself
+    against the JSON Schema meta-schema: 0.12 s of every notebook's grading, twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        checker = jsonschema.validators.validator_for(self.schema)
+        checker.check_schema(self.schema)
+        self._checker = checker(self.schema)
 
     def validate_cell(self, cell: NotebookNode) -> None:
         if "nbgrader" not in cell.metadata:
@@ -119,21 +125,9 @@ class _CompiledSchema(BaseMetadataValidator):
         schema = cell.metadata["nbgrader"].get("schema_version", 0)
         if schema != self.schema_version:  # stock's messages (too old / too new)
             return super().validate_cell(cell)
-        error = jsonschema.exceptions.best_match(_compiled(self.schema_version, self.schema).iter_errors(
-            cell.metadata["nbgrader"]))
+        error = jsonschema.exceptions.best_match(self._checker.iter_errors(cell.metadata["nbgrader"]))
         if error is not None:
             raise error
-
-
-_COMPILED_SCHEMAS: dict[int, jsonschema.protocols.Validator] = {}
-
-
-def _compiled(version: int, schema: dict) -> jsonschema.protocols.Validator:
-    if version not in _COMPILED_SCHEMAS:
-        validator = jsonschema.validators.validator_for(schema)
-        validator.check_schema(schema)
-        _COMPILED_SCHEMAS[version] = validator(schema)
-    return _COMPILED_SCHEMAS[version]
 
 
 class _FastMetadataValidator(MetadataValidator, _CompiledSchema):
