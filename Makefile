@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := setting_up initialization regularization gradient_checking optimization hyperparameter_search batch_norm softmax
 QUIET := --log-level=WARN
 
-.PHONY: setup bubblewrap chromium demo test test-quick lab release samples autograde datasets clean
+.PHONY: setup bubblewrap chromium demo test test-quick bundle lab release samples autograde datasets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,10 +65,15 @@ test: setup chromium
 test-quick: setup
 	$(BIN)/python -m pytest -m "not slow"
 
-## Open JupyterLab on the student copies.
-## JupyterLab on the student notebooks (as root, e.g. in a container, Jupyter needs --allow-root).
-lab: setup
-	$(BIN)/jupyter lab release/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+## What a student receives: student/ and student.zip (the notebooks of release/, the student side of the helpers,
+## the datasets, ./start to install and open them); refused if anything of the instructor's ends up in it.
+bundle: setup
+	$(BIN)/python -m idnn.autograde.student_bundle build student
+
+## JupyterLab on the student bundle alone: its notebooks, its idnn (no grader), nbgrader's instructor tools off
+## (as root, e.g. in a container, with --allow-root). See utils/autograde/student_bundle.py.
+lab: bundle
+	$(BIN)/python -m idnn.autograde.student_bundle serve student
 
 datasets: setup
 	$(BIN)/python -m idnn.build_datasets

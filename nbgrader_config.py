@@ -14,14 +14,21 @@ DisarmFiles renames the submission's HTML, SVG and script files in autograded/ t
 RepairCells, before the test cells are restored, makes a pasted copy of a test cell or a cell
 the student marked as graded an ordinary cell, so that neither stops nbgrader.
 Feedback is generated with hidden test code removed, and sanitized again.
+Generating the student copies adds one step to nbgrader's: TagCheckCells tags every check cell
+`raises-exception`, so that Run All in JupyterLab goes on past a failing check (utils/autograde/release.py).
 """
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, ClearHiddenTests, ClearOutput,
-                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
-                                    SaveAutoGrades)
+from pathlib import Path
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme,
+                                    ClearOutput, ClearSolutions, ComputeChecksums, DeduplicateIds, GetGrades,
+                                    IgnorePattern, IncludeHeaderFooter, InstantiateTests, LimitOutput, LockCells,
+                                    OverwriteKernelspec, SaveAutoGrades, SaveCells)
+
+from idnn.autograde.formgrader import read_timestamps_as_the_grader_does
 from idnn.autograde.preflight import RepairCells
+from idnn.autograde.release import TagCheckCells
 from idnn.autograde.preprocessors import ApplyVerdicts, CheckMetadata, ProbedExecute, RefuseLinks, RestoreHiddenTests
 from idnn.autograde.sanitize import DisarmFiles, SanitizeNotebook
 
@@ -30,8 +37,30 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 c.CourseDirectory.course_id = "improving-deep-neural-networks"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store"]
 
+# The exchange, through which assignments travel: `nbgrader release_assignment` puts the student copies there,
+# students `nbgrader fetch_assignment` and `nbgrader submit`, and `nbgrader collect` copies the submissions into
+# submitted/ (the formgrader's Release and Collect buttons do the same). On one machine it is exchange/ beside this
+# file (git-ignored), made here the way nbgrader wants it: every account may write into it, since each student's
+# `submit` does. On a server shared with the students (a JupyterHub), use a folder every account reaches, made once
+# by an administrator with the same permissions (README.md, "Releasing and collecting"), e.g.
+#     c.Exchange.root = "/srv/nbgrader/exchange"
+EXCHANGE = Path(__file__).resolve().parent / "exchange"
+c.Exchange.root = str(EXCHANGE)
+if not EXCHANGE.is_dir():
+    EXCHANGE.mkdir(exist_ok=True)
+    EXCHANGE.chmod(0o777)  # rwx for everyone, what `nbgrader release_assignment` sets (umask aside)
+
+# The formgrader reads each submission's timestamp.txt as idnn-grade does (utils/autograde/formgrader.py): one that a
+# student wrote and that is not a date must neither stop its pages nor show a graded submission as ungraded.
+read_timestamps_as_the_grader_does()
+
 # Student copies: the stub each solution region becomes.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# ... and every check cell is tagged so that Run All goes on past a failing check (utils/autograde/release.py).
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput, TagCheckCells, CheckCellMetadata,
+    ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata,
+]
 
 c.Autograde.sanitize_preprocessors = [
     RefuseLinks,

@@ -20,6 +20,20 @@ def lesson():
     return run_lesson(SOURCE)
 
 
+def test_the_forward_pass_gives_every_unit_mean_beta_and_spread_gamma_and_eps_shows_where_a_unit_barely_varies(
+        lesson):
+    # The ranges of the expected results after the forward-pass demonstration.
+    forward = lesson["forward pass"]
+    assert max(abs(mean) for mean in forward["Z_norm mean"]) < 1e-12
+    std = forward["Z_norm std"]
+    assert 0.9990 <= std[0] <= 0.9996 and std[0] == pytest.approx(0.9994, abs=0.00005)  # sqrt(var / (var + eps))
+    assert std[1:] == pytest.approx([1, 1], abs=1e-4)
+    assert forward["Z_tilde mean"] == pytest.approx([1, 0, -3], abs=0.001)
+    assert forward["Z_tilde std"] == pytest.approx([2, 0.5, 1], abs=0.002)
+    assert forward["Z_tilde std"][0] == pytest.approx(1.999, abs=0.0005)
+    assert forward["largest difference when undone"] < 1e-12
+
+
 def test_a_bias_before_batch_norm_changes_nothing_and_gets_no_gradient(lesson):
     assert lesson["bias"]["largest change of Z_tilde"] < 1e-10
     assert lesson["bias"]["largest |db|"] < 1e-10
@@ -27,10 +41,13 @@ def test_a_bias_before_batch_norm_changes_nothing_and_gets_no_gradient(lesson):
 
 def test_with_batch_norm_the_deep_network_trains_faster(lesson):
     after_100 = lesson["cost after 100 steps, learning rate 0.1"]
+    assert 0.2 <= after_100["plain"] <= 0.35 and after_100["plain"] == pytest.approx(0.26, abs=0.005)
+    assert 0.05 <= after_100["batch norm"] <= 0.1 and after_100["batch norm"] == pytest.approx(0.075, abs=0.0005)
     assert after_100["batch norm"] < after_100["plain"] / 2
     steps = lesson["steps to a cost below 0.1, learning rate 0.1"]
-    assert steps["batch norm"] is not None
+    assert steps["batch norm"] is not None and 40 <= steps["batch norm"] <= 90
     assert steps["plain"] is None or steps["plain"] >= 2 * steps["batch norm"]
+    assert steps == {"plain": 290, "batch norm": 64}  # as the expected results quote them
 
 
 def test_at_a_large_learning_rate_the_plain_network_diverges_and_the_batch_norm_one_trains(lesson):
@@ -45,11 +62,21 @@ def test_at_a_large_learning_rate_the_plain_network_diverges_and_the_batch_norm_
     assert batch_norm["train_accuracy"] >= 0.95
     assert batch_norm["largest cost"] <= 1.5 * batch_norm["first cost"]
     assert batch_norm["largest spread"] < 3
+    # This run's figures, as the expected results quote them.
+    assert plain["first cost"] == pytest.approx(0.80, abs=0.005) and plain["largest cost"] == pytest.approx(17, abs=0.5)
+    assert plain["final cost"] == pytest.approx(0.693, abs=0.0005) and plain["train_accuracy"] == pytest.approx(0.5)
+    assert 1e149 <= plain["largest spread"] < 1e151
+    assert batch_norm["final cost"] == pytest.approx(0.018, abs=0.0005)
+    assert batch_norm["train_accuracy"] == pytest.approx(0.99, abs=0.005)
+    assert batch_norm["largest spread"] == pytest.approx(1.29, abs=0.005)
 
 
 def test_both_networks_generalise_at_the_small_learning_rate(lesson):
-    for name, accuracy in lesson["test accuracy, learning rate 0.1"].items():
-        assert accuracy >= 0.9, name
+    accuracy = lesson["test accuracy, learning rate 0.1"]
+    for name in ("plain", "batch norm"):
+        assert accuracy[name] >= 0.9, name
+    assert accuracy["plain"] == pytest.approx(0.960, abs=0.0005)
+    assert accuracy["batch norm"] == pytest.approx(0.947, abs=0.0005)
 
 
 def test_batch_norm_keeps_every_hidden_unit_alive_and_every_layer_at_a_unit_spread(lesson):
@@ -57,12 +84,18 @@ def test_batch_norm_keeps_every_hidden_unit_alive_and_every_layer_at_a_unit_spre
     assert layers["batch norm"]["dead units"] == [0, 0, 0, 0]
     assert sum(layers["plain"]["dead units"]) >= 1
     assert all(0.8 < std < 1.3 for std in layers["batch norm"]["std"])
+    assert layers["plain"]["dead units"] == [0, 4, 3, 3]
+    assert layers["batch norm"]["std"] == pytest.approx([1.00, 1.00, 1.00, 1.09], abs=0.005)
 
 
 def test_at_test_time_running_averages_predict_one_example_at_a_time(lesson):
     one_at_a_time = lesson["test time, one example at a time"]
     assert one_at_a_time["running averages"] >= 0.9
+    assert one_at_a_time["running averages"] == pytest.approx(0.947, abs=0.0005)
+    assert one_at_a_time["the same predictions as all at once"]
     assert one_at_a_time["each example's own statistics"] <= 0.6
+    assert one_at_a_time["each example's own statistics"] == pytest.approx(0.5)
+    assert one_at_a_time["one prediction for every example"]
 
 
 # -- visible checks ------------------------------------------------------------------------------

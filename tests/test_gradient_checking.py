@@ -46,6 +46,66 @@ def test_a_random_cost_fails_the_check_even_with_correct_gradients(lesson):
     assert lesson["random cost, correct gradients"]["verdict"] != "correct"
 
 
+# -- the "Expected results" cells: each stated range holds for this run, and the cell still states it ------------
+
+def expected_results(grade_id: str) -> str:
+    """The text of one "Expected results" cell of the source notebook, on one line."""
+    cell = next(c for c in read_notebook(SOURCE).cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    assert cell.source.startswith("**Expected results.**")
+    return " ".join(cell.source.split())
+
+
+def test_expected_results_of_finding_the_bug(lesson):
+    text = expected_results("find-bug-expected")
+    assert 1e-9 <= lesson["correct backward pass"]["difference"] <= 1e-7 and "between $10^{-9}$ and $10^{-7}$" in text
+    assert 0.1 <= lesson["backward pass with bugs"]["difference"] <= 0.3 and "gives 0.1 to 0.3" in text
+    assert sorted(lesson["worst arrays with bugs"]) == ["W2", "b1"] and "are `b1` and `W2`" in text
+
+
+def test_expected_results_of_the_epsilon_sweep(lesson):
+    """A correct backward pass: below 1e-7 only for epsilon from 1e-8 to 1e-4; round-off below, truncation above."""
+    text = expected_results("epsilon-expected")
+    sweep = {float(epsilon): difference for epsilon, difference in lesson["epsilon sweep"].items()}
+    assert {epsilon for epsilon, d in sweep.items() if d < 1e-7} == {1e-4, 1e-5, 1e-6, 1e-7, 1e-8}
+    assert "below $10^{-7}$, for $\\varepsilon$ from $10^{-8}$ to $10^{-4}$" in text
+    assert 1e-11 <= sweep[1e-4] <= 1e-10 and "as low as $10^{-11}$ to $10^{-10}$" in text
+    for small, large in [(1e-9, 1e-8), (1e-10, 1e-9), (1e-11, 1e-10), (1e-12, 1e-11)]:
+        assert 5 <= sweep[small] / sweep[large] <= 20  # about ten times larger for each tenfold smaller epsilon
+    assert 1e-6 <= sweep[1e-10] <= 1e-5 and "$10^{-6}$ to $10^{-5}$ at $\\varepsilon = 10^{-10}$" in text
+    assert 1e-4 <= sweep[1e-12] <= 1e-3 and "$10^{-4}$ to $10^{-3}$ at $\\varepsilon = 10^{-12}$" in text
+    assert 1e-5 <= sweep[1e-3] <= 1e-4 and "$10^{-5}$ to $10^{-4}$ at $\\varepsilon = 10^{-3}$" in text
+    assert sweep[1e-2] >= 1e-3 and "above $10^{-3}$, a `bug` verdict, at $\\varepsilon = 10^{-2}$" in text
+
+
+def test_expected_results_of_the_four_l2_pairings(lesson):
+    """Both mismatches show (a false alarm, a true report); leaving the penalty out of both sides hides the bug."""
+    text = expected_results("l2-expected")
+    right = lesson["J_reg against regularised gradients"]
+    false_alarm = lesson["J (no penalty) against regularised gradients"]
+    true_report = lesson["J_reg against gradients without the penalty"]
+    hidden = lesson["J (no penalty) against gradients without the penalty"]
+    assert right["difference"] < 1e-7 and right["verdict"] == "correct"
+    assert hidden["difference"] < 1e-7 and hidden["verdict"] == "correct"
+    for mismatch in (false_alarm, true_report):
+        assert 0.3 <= mismatch["difference"] <= 0.7 and mismatch["verdict"] == "bug"
+    assert false_alarm["difference"] == pytest.approx(true_report["difference"], rel=1e-6)
+    assert "0.3 to 0.7 each, `bug`" in text and text.count("below $10^{-7}$, `correct`") == 2
+
+
+def test_expected_results_of_the_random_cost(lesson):
+    difference = lesson["random cost, correct gradients"]["difference"]
+    assert 0.9 <= difference <= 1 and "between 0.9 and 1, verdict `bug`" in expected_results("dropout-expected")
+
+
+def test_the_prose_keeps_the_graded_thresholds():
+    """The text may say more about the middle band, but the verdicts' thresholds are classify_difference's."""
+    intro = " ".join(read_notebook(SOURCE).cells[0].source.split())
+    assert "| below $10^{-7}$ | **correct** |" in intro and "| $10^{-3}$ and above | **bug** |" in intro
+    assert intro.count("| **inspect** |") == 2
+    assert [REFERENCE["classify_difference"](d) for d in (9.9e-8, 1e-7, 1e-5, 9.9e-4, 1e-3)] == \
+        ["correct", "inspect", "inspect", "inspect", "bug"]
+
+
 # -- visible checks ------------------------------------------------------------------------------
 
 BASE = {"gradcheck": gradcheck}

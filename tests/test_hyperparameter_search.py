@@ -24,6 +24,7 @@ def lesson():
 
 
 def test_uniform_draws_waste_nine_tenths_of_the_learning_rates_on_the_top_decade(lesson):
+    # The ranges the notebook's expected results state, after the log-scale demonstration.
     share = lesson["share of learning rates above 0.1"]
     assert 0.88 <= share["uniform"] <= 0.92
     assert 0.22 <= share["log scale"] <= 0.28
@@ -38,17 +39,37 @@ def test_uniform_betas_rarely_reach_the_sensitive_end_and_log_scaled_ones_do_hal
 def test_a_grid_tries_five_learning_rates_where_random_search_tries_twenty_five(lesson):
     assert lesson["distinct learning rates in 25 trials"] == {"grid": 5, "random": 25}
     best = lesson["best made-up score"]
+    assert best["grid"] == pytest.approx(0.47, abs=0.005) and 0.45 <= best["grid"] <= 0.49
+    assert 0.90 <= best["random"] <= 0.99
     assert best["random"] >= best["grid"] + 0.3
 
 
 def test_the_search_chooses_a_good_model_on_dev_and_its_test_accuracy_holds(lesson):
+    """The ranges of the expected results after the search, which any correct sampler should meet."""
     search = lesson["search"]
     assert search["trials"] == 28
     chosen = search["chosen"]
-    assert chosen["dev_accuracy"] >= 0.92
+    assert 0.94 <= search["best coarse dev accuracy"] <= 0.98
+    assert search["best fine dev accuracy"] >= 0.93
+    assert 0.1 <= chosen["learning_rate"] <= 3
+    assert 0.94 <= chosen["dev_accuracy"] <= 0.98
     assert chosen["dev_accuracy"] >= search["best coarse dev accuracy"]
-    assert chosen["test_accuracy"] >= 0.85
-    assert 1e-3 <= chosen["learning_rate"] <= 10 and 1e-3 <= chosen["lambd"] <= 10
+    assert 0.92 <= chosen["test_accuracy"] <= 0.99
+
+
+def test_the_search_gives_the_figures_the_notebook_quotes_for_the_samplers_it_describes(lesson):
+    """The expected results quote this run's figures (the reference's draws), to the digits they show."""
+    search, chosen = lesson["search"], lesson["search"]["chosen"]
+    assert search["best coarse dev accuracy"] == pytest.approx(0.96)
+    assert search["best fine dev accuracy"] == pytest.approx(0.95)
+    (low_rate, high_rate), (low_lambd, high_lambd) = 10 ** np.array(search["box"])
+    # Each within half a unit of the last digit quoted.
+    assert low_rate == pytest.approx(0.14, abs=0.005) and high_rate == pytest.approx(1.4, abs=0.05)
+    assert low_lambd == pytest.approx(0.004, abs=0.0005) and high_lambd == pytest.approx(0.5, abs=0.05)
+    assert chosen["learning_rate"] == pytest.approx(1.42, abs=0.005)
+    assert chosen["lambd"] == pytest.approx(0.48, abs=0.005)
+    assert chosen["dev_accuracy"] == pytest.approx(0.96)
+    assert chosen["test_accuracy"] == pytest.approx(0.963, abs=0.0005)
 
 
 def test_the_zoomed_box_holds_the_best_coarse_trial_and_is_smaller_than_the_first_box(lesson):
@@ -57,13 +78,18 @@ def test_the_zoomed_box_holds_the_best_coarse_trial_and_is_smaller_than_the_firs
     box = np.array(search["box"])
     widths = box[:, 1] - box[:, 0]
     assert np.all(widths >= 0) and np.all(widths < 4)  # the coarse box spans 4 decades on each axis
+    assert widths[0] <= 1.5  # the good learning rates are a narrow band: at most 1.5 decades (expected results)
 
 
 def test_babysitting_beats_leaving_the_run_alone_and_caviar_spreads_widely(lesson):
     panda = lesson["panda"]
+    assert panda["learning rates"] == pytest.approx([0.02, 0.04, 0.08, 0.16, 0.32, 0.64])  # doubled five times
+    assert 0.03 <= panda["final cost"] <= 0.08 and panda["final cost"] == pytest.approx(0.051, abs=0.0005)
+    assert 0.25 <= panda["never nudged"] <= 0.35 and panda["never nudged"] == pytest.approx(0.29, abs=0.005)
     assert panda["final cost"] < panda["never nudged"] / 2
     caviar = lesson["caviar final costs"]
-    assert len(caviar) == 6 and min(caviar) < max(caviar) / 3
+    assert len(caviar) == 6 and 0.03 <= min(caviar) <= 0.08 and min(caviar) < max(caviar) / 3
+    assert min(caviar) == pytest.approx(0.049, abs=0.0005) and max(caviar) == pytest.approx(0.70, abs=0.005)
 
 
 # -- visible checks ------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from idnn.checks import initialization as checks
 
-from .conftest import REPO, functions, notebook_functions, run_lesson
+from .conftest import REPO, functions, notebook_functions, read_notebook, run_lesson
 from .samples import initialization as samples
 
 pytestmark = pytest.mark.week1
@@ -37,6 +38,101 @@ def test_he_reaches_ninety_percent(lesson):
     assert lesson["He"]["test_accuracy"] >= 0.90
     for name in ("Xavier", "Glorot"):
         assert lesson[name]["test_accuracy"] >= 0.90
+
+
+def test_large_weights_give_large_first_gradients_not_tiny_ones(lesson):
+    """The discussion's claim: the output saturates, but dZ[3] = Y_hat - Y is +-1 where it is confidently wrong."""
+    large, he = lesson["large random"], lesson["He"]
+    assert large["confidently_wrong"] == pytest.approx(0.5, abs=0.1)
+    assert large["first_gradient"] > 100 * he["first_gradient"]
+    assert large["cost_rises"] >= 1 and large["dead_units"] > he["dead_units"]
+    for name in ("He", "Xavier", "Glorot"):  # "no example starts confidently wrong and the recorded cost falls"
+        assert lesson[name]["confidently_wrong"] == 0 and lesson[name]["cost_rises"] == 0
+
+
+# The ranges that the notebook's "Expected results" cells state, figure for figure: (figure, low, high, as written).
+EXPECTED = {
+    "large random": [("first_cost", 17, 17.5, "17 to 17.5"), ("final_cost", 0.3, 0.5, "0.3 to 0.5"),
+                     ("test_accuracy", 0.75, 0.90, "75% to 90%"), ("first_gradient", 150, 200, "150 to 200"),
+                     ("dead_units", 2, 5, "2 to 5"), ("confidently_wrong", 0.4, 0.6, "40% to 60%")],
+    "He": [("first_cost", 0.8, 0.9, "0.8 to 0.9"), ("final_cost", 0.09, 0.12, "0.09 to 0.12"),
+           ("test_accuracy", 0.92, 0.96, "92% to 96%"), ("first_gradient", 0.4, 0.6, "0.4 to 0.6"),
+           ("dead_units", 0, 1, "0 or 1")],
+    "Xavier": [("first_cost", 0.7, 0.75, "0.7 to 0.75"), ("final_cost", 0.1, 0.12, "0.1 to 0.12"),
+               ("test_accuracy", 0.92, 0.96, "92% to 96%"), ("first_gradient", 0.1, 0.15, "0.1 to 0.15"),
+               ("dead_units", 0, 1, "0 or 1")],
+    "Glorot": [("first_cost", 0.7, 0.75, "0.7 to 0.75"), ("final_cost", 0.1, 0.12, "0.1 to 0.12"),
+               ("test_accuracy", 0.92, 0.96, "92% to 96%"), ("first_gradient", 0.08, 0.12, "0.08 to 0.12"),
+               ("dead_units", 0, 1, "0 or 1")],
+}
+EXPECTED_CASES = [(name, *figure) for name, figures in EXPECTED.items() for figure in figures]
+
+
+def expected_results(grade_id: str) -> str:
+    cell = next(c for c in read_notebook(SOURCE).cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    assert cell.source.startswith("**Expected results.**")
+    return cell.source
+
+
+@pytest.mark.parametrize("name, figure, low, high, written", EXPECTED_CASES,
+                         ids=[f"{name}-{figure}" for name, figure, *_ in EXPECTED_CASES])
+def test_the_expected_results_hold_for_this_run(lesson, name, figure, low, high, written):
+    assert low <= lesson[name][figure] <= high, f"{name} {figure} = {lesson[name][figure]}, not {written}"
+    if figure != "confidently_wrong":  # the table's rows; the share confidently wrong is in the sentence below it
+        row = next(line for line in expected_results("train-expected").splitlines() if line.startswith(f"| {name} |"))
+        assert f"| {written} |" in row, f"the notebook's Expected results no longer say {written} for {name} {figure}"
+    else:
+        assert f"({written})" in " ".join(expected_results("train-expected").split())
+
+
+def test_the_discussion_quotes_this_run(lesson):
+    large, he = lesson["large random"], lesson["He"]
+    assert large["first_gradient"] == pytest.approx(176, rel=0.05) and he["first_gradient"] == pytest.approx(0.48, abs=0.02)
+    assert large["dead_units"] == 3 and he["dead_units"] == 1
+    assert large["final_cost"] == pytest.approx(0.39, abs=0.01) and he["final_cost"] == pytest.approx(0.10, abs=0.01)
+    assert large["test_accuracy"] == pytest.approx(0.83) and he["test_accuracy"] == pytest.approx(0.94)
+    assert all(lesson[name]["test_accuracy"] == pytest.approx(0.94) for name in ("Xavier", "Glorot"))
+
+
+def test_zeros_matches_its_expected_row(lesson):
+    row = next(line for line in expected_results("train-expected").splitlines() if line.startswith("| zeros |"))
+    assert row.count(r"$\ln 2 \approx 0.693$") == 2 and "| 50% |" in row and "| all 15 |" in row
+    assert lesson["zeros"]["first_gradient"] == 0 and lesson["zeros"]["dead_units"] == 15
+
+
+def test_all_positive_weights_blow_up_a_deep_network_and_randn_does_not(lesson):
+    """Section 10: the figures of its Expected results, for He (randn) and the rand slip at He's scale."""
+    text = " ".join(expected_results("deep-expected").split())  # one line: the phrases do not depend on wrapping
+    he, slip = lesson["deep"]["He (randn)"], lesson["deep"]["He with rand"]
+    assert len(he["scales"]) == len(slip["scales"]) == 10 and "all 10 layers" in text
+    assert all(0.5 <= scale <= 1 for scale in he["scales"]) and "between 0.5 and 1" in text
+    assert he["first_cost"] == pytest.approx(0.7, abs=0.01) and "from about 0.7" in text
+    assert 0.1 <= he["final_cost"] <= 0.2 and "to between 0.1 and 0.2" in text
+    assert 0.90 <= he["test_accuracy"] <= 0.96 and "test accuracy of 90% to 96%" in text
+    growth = [later / earlier for earlier, later in zip(slip["scales"], slip["scales"][1:])]
+    assert all(2.5 <= factor <= 4 for factor in growth) and "factor of 2.5 to 4" in text
+    assert slip["scales"][0] == pytest.approx(0.4, abs=0.1) and "about 0.4 in layer 1" in text
+    assert slip["scales"][-1] == pytest.approx(9e3, rel=0.1) and "above $10^3$" in text
+    assert 13 <= slip["first_cost"] <= 15 and "first cost is 13 to 15" in text
+    # one step kills every ReLU unit: the cost is ln 2 from then on, as with zero weights
+    assert slip["cost_after_one_step"] == pytest.approx(math.log(2), abs=1e-3)
+    assert slip["final_cost"] == pytest.approx(math.log(2), abs=1e-6) and slip["test_accuracy"] == 0.5
+
+
+@pytest.mark.slow
+def test_the_rand_slip_goes_unnoticed_on_the_three_layer_network(lesson):
+    """Section 10's opening claim: on the circles network the slip still trains, within a few points of He."""
+    from idnn.data import load_circles
+
+    def initialize_he_with_rand(layers_dims):
+        parameters = REFERENCE["initialize_parameters_he"](layers_dims)
+        return {key: np.random.rand(*value.shape) * np.sqrt(2 / value.shape[1]) if key.startswith("W") else value
+                for key, value in parameters.items()}
+
+    train_X, train_Y, test_X, test_Y = load_circles()
+    parameters, _ = REFERENCE["model"](train_X, train_Y, initialize_he_with_rand, print_every=0)
+    accuracy = REFERENCE["nets"].accuracy(test_X, test_Y, parameters)
+    assert lesson["He"]["test_accuracy"] - 0.05 <= accuracy
 
 
 # -- visible checks ------------------------------------------------------------------------------

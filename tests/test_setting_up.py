@@ -4,7 +4,7 @@ import pytest
 
 from idnn.checks import setting_up as checks
 
-from .conftest import REPO, functions, notebook_functions, run_lesson
+from .conftest import REPO, functions, notebook_functions, read_notebook, run_lesson
 from .samples import setting_up as samples
 
 pytestmark = pytest.mark.week1
@@ -31,6 +31,39 @@ def test_normalising_makes_gradient_descent_much_faster(lesson):
 def test_activations_explode_and_vanish_with_depth(lesson):
     depth = lesson["depth 50"]
     assert depth["1.5"] > 1e8 and depth["0.5"] < 1e-14 and depth["1.0"] == pytest.approx(2.0)
+
+
+# -- the "Expected results" cells: each stated range holds for this run, and the cell still states it ------------
+
+def expected_results(grade_id: str) -> str:
+    """The text of one "Expected results" cell of the source notebook, on one line."""
+    cell = next(c for c in read_notebook(SOURCE).cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    assert cell.source.startswith("**Expected results.**")
+    return " ".join(cell.source.split())
+
+
+def test_expected_results_of_the_split(lesson):
+    text = expected_results("split-expected")
+    assert lesson["sizes"] == [600, 200, 200] and "600 training, 200 dev and 200 test examples" in text
+    overall, *parts = lesson["sold share"]
+    assert overall == pytest.approx(0.332) and "(33.2%)" in text
+    assert all(0.32 <= share <= 0.35 for share in parts) and "32% to 35%" in text
+
+
+def test_expected_results_of_normalising(lesson):
+    text = expected_results("contours-expected")
+    assert 50 <= lesson["steps"]["raw features"] <= 150 and "raw features, 50 to 150 steps" in text
+    assert 1 <= lesson["steps"]["normalised features"] <= 5 and "normalised features, 1 to 5 steps" in text
+
+
+def test_expected_results_of_depth(lesson):
+    text = expected_results("depth-expected")
+    depth = lesson["depth 50"]
+    assert depth["1.5"] == pytest.approx(2 * 1.5 ** 50) and 1e9 <= depth["1.5"] <= 2e9
+    assert "between $10^9$ and $2 \\times 10^9$" in text
+    assert depth["1.0"] == 2.0 and "exactly 2 for $a = 1$" in text
+    assert depth["0.5"] == pytest.approx(2 * 0.5 ** 50) and 1e-15 <= depth["0.5"] <= 1e-14
+    assert "between $10^{-15}$ and $10^{-14}$" in text
 
 
 REFERENCE = notebook_functions(SOURCE)

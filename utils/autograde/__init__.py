@@ -21,6 +21,8 @@ One submission, in the order it is handled:
     pool, worker     the worker processes (crash isolation, retries, time limits) and one submission's grading
     outcome, journal what grading one submission produced, and the journal of outcomes that makes runs resumable
     feedback         the students' feedback pages (graded, or why a submission could not be graded)
+    formgrader       what nbgrader's formgrader needs to list what the report lists (the autograded notebook of a
+                     submission that could not be graded; timestamps read as the grader reads them)
     report, cli      what people read; cli is `idnn-grade`
     check_data       builds the expected values the visible checks compare with (utils/checks/data)
     course, gradebook_table, tethered   configuration, tables, and the start of a sandbox that dies with its worker

@@ -8,6 +8,7 @@
                                                        and that it scored zero, written when its zero is recorded
 """
 
+import datetime as dt
 import html
 import re
 from html.parser import HTMLParser
@@ -17,6 +18,13 @@ import jinja2
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+from .staging import read_small_text
+
+#: How nbgrader's exchange writes a submission's time (in UTC), and the most of a submission_secret.txt that is read
+#: (nbgrader's are 128 characters).
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
+SECRET_CHARS = 1024
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -142,10 +150,21 @@ def graded_page(config, db_url: str, assignment: str, student: str) -> str | Non
 
 
 def failure_page(course: Path, assignment: str, student: str, reason: str, notebooks: list[str],
-                 possible: float) -> None:
-    """Write, for each notebook of the assignment, a page saying why the submission could not be graded."""
+                 possible: float, timestamp: str | None = None) -> None:
+    """Write, for each notebook of the assignment, a page saying why the submission could not be graded.
+
+    Beside the pages, as nbgrader's own feedback has them, go the submission's timestamp (`timestamp`, ISO format,
+    as recorded) and its submission_secret.txt (written by the student's `nbgrader submit`): `nbgrader
+    release_feedback` reads both for every page it releases, and stops at the first page without them.
+    """
     folder = course / "feedback" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime.fromisoformat(timestamp).strftime(TIMESTAMP_FORMAT) if timestamp else ""
+    (folder / "timestamp.txt").write_text(when)
+    submission = course / "submitted" / student / assignment
+    secret = None if submission.is_symlink() else read_small_text(submission / "submission_secret.txt", SECRET_CHARS)
+    if secret:
+        (folder / "submission_secret.txt").write_text(secret)
     for notebook in notebooks:
         (folder / f"{notebook}.html").write_text(
             f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}</title></head>"

@@ -16,6 +16,7 @@ class Outcome:
     scores: dict[str, float] = field(default_factory=dict)  # grade_id -> auto score
     max_scores: dict[str, float] = field(default_factory=dict)
     manual: dict[str, bool] = field(default_factory=dict)  # grade_id -> needs manual grading
+    comments: dict[str, str | None] = field(default_factory=dict)  # answer cell grade_id -> nbgrader's auto comment
     late_penalty: dict[str, float] = field(default_factory=dict)  # notebook -> penalty
     seconds: float = 0.0
     failure: str | None = None  # why the submission could not be graded normally

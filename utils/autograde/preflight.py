@@ -185,8 +185,17 @@ def _claims_points(marks) -> bool:
     return isinstance(marks, dict) and bool(marks.get("grade") or marks.get("points") or marks.get("task"))
 
 
-def _read_timestamp(path: Path, notes: list[str]) -> dt.datetime | None:
-    """timestamp.txt as a naive UTC datetime, or None; a value that is not a plausible time is removed."""
+def timestamp_of(folder: Path) -> dt.datetime | None:
+    """A submission's timestamp as idnn-grade records it in the gradebook: its timestamp.txt read without following
+    a link, or None when that is missing or not a plausible time. Nothing is changed in `folder`. The formgrader
+    reads timestamps this way too (formgrader.py), so that its timestamps and the gradebook's agree."""
+    if folder.is_symlink():  # staging refuses a linked submission folder: it has no timestamp either
+        return None
+    return _read_timestamp(folder / "timestamp.txt", [], remove=False)
+
+
+def _read_timestamp(path: Path, notes: list[str], remove: bool = True) -> dt.datetime | None:
+    """timestamp.txt as a naive UTC datetime, or None; a value that is not a plausible time is removed (`remove`)."""
     from nbgrader.utils import parse_utc
 
     text = read_small_text(path, limit=MAX_TIMESTAMP_CHARS + 1)  # never follows a link
@@ -200,7 +209,8 @@ def _read_timestamp(path: Path, notes: list[str]) -> dt.datetime | None:
             raise ValueError(f"the year {timestamp.year} is not between {PLAUSIBLE_YEARS[0]} and "
                              f"{PLAUSIBLE_YEARS[-1]}")
     except Exception as error:  # noqa: BLE001 - the student wrote this file: any failure means no timestamp
-        path.unlink(missing_ok=True)  # so that nbgrader does not try to read it either
+        if remove:
+            path.unlink(missing_ok=True)  # so that nbgrader does not try to read it either
         notes.append(f"timestamp.txt ({shown(text.strip()[:40])!r}) is not a date and time the grader can read "
                      f"({type(error).__name__}): the submission was graded as having no timestamp")
         return None

@@ -11,7 +11,8 @@ The path of one submission, in order:
                           Autograde converter against the worker's private copy of the gradebook, writes its
                           feedback page (feedback.py), and returns an Outcome (outcome.py)
     runner.commit         writes the Outcome's scores into the real gradebook, then appends it to the journal;
-                          a submission that scored zero for a reason gets a page saying why (feedback.py)
+                          a submission that scored zero for a reason gets a page saying why (feedback.py), and
+                          an autograded notebook saying why, for the formgrader (formgrader.py)
 
 Only this process writes the gradebook and the journal, one submission at a time, so after Ctrl-C or
 kill -9 nothing is lost and nothing finished is graded again. A submission that cannot be graded (invalid
@@ -35,10 +36,12 @@ from traitlets.config import LoggingConfigurable
 
 from .course import gradebook_url, load_config
 from .feedback import failure_page
+from .formgrader import not_graded_comment, write_not_graded
 from .journal import JOURNAL, append, read_journal  # noqa: F401 (JOURNAL, read_journal: the journal's API here too)
 from .limits import SubmissionLimits
 from .outcome import Outcome
 from .pool import Pool, grade_all
+from .preflight import timestamp_of
 from .sandbox import Sandbox, reap_orphans
 from .staging import fingerprint, shown
 
@@ -82,15 +85,30 @@ def commit(course: Path, db_url: str, outcome: Outcome) -> None:
     """
     timestamp = dt.datetime.fromisoformat(outcome.timestamp) if outcome.timestamp else None
     with Gradebook(db_url) as gb:
-        gb.update_or_create_student(outcome.student)
+        name_students([gb.update_or_create_student(outcome.student)])
         submission = gb.update_or_create_submission(outcome.assignment, outcome.student, timestamp=timestamp)
         for notebook in submission.notebooks:
             notebook.late_submission_penalty = outcome.late_penalty.get(notebook.name, 0.0) or None
             for grade in notebook.grades:
                 grade.auto_score = outcome.scores.get(grade.name, 0.0)
                 grade.needs_manual_grade = outcome.manual.get(grade.name, False)
+            for comment in notebook.comments:  # what the formgrader shows in each answer's comment box
+                comment.auto_comment = (not_graded_comment(outcome.failure) if outcome.failure
+                                        else outcome.comments.get(comment.name))
         gb.db.commit()
     append(course, outcome)
+
+
+def name_students(students) -> None:
+    """Give each student a name the formgrader can show: it shows "last name, first name", with "None" for a name
+    that is not set, and idnn-grade and nbgrader add students by id alone. A missing last name becomes the id, a
+    missing first name empty ("ada, "). Names from a roster (`nbgrader db student import`) or typed in the
+    formgrader are kept. The caller commits."""
+    for student in students:
+        if student.last_name is None:
+            student.last_name = student.id
+        if student.first_name is None:
+            student.first_name = ""
 
 
 def commit_or_explain(course: Path, db_url: str, outcome: Outcome) -> str | None:
@@ -168,14 +186,22 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
 
         def record(outcome: Outcome, graded: bool = True) -> None:
             """One submission's final outcome: into the gradebook and the journal, or onto the not-graded list."""
+            if graded and outcome.failure and outcome.timestamp is None:
+                # Nothing of it was graded, perhaps not even its timestamp read: the gradebook's must still be the
+                # one the formgrader reads (formgrader.py), or it shows the submission as needing autograding.
+                # A few bytes, read without following a link; the worker read the rest, or nothing.
+                found = timestamp_of(course / "submitted" / outcome.student / outcome.assignment)
+                outcome.timestamp = found.isoformat() if found else None
             problem = commit_or_explain(course, db_url, outcome) if graded else outcome.failure
             if problem:
                 outcome.failure = problem
                 summary.not_graded.append(outcome)
             else:
                 summary.outcomes.append(outcome)
-                if feedback and outcome.failure:
-                    _failure_page(course, outcome, db_url)
+                if outcome.failure:
+                    _not_graded_notebooks(course, outcome, db_url)
+                    if feedback:
+                        _failure_page(course, outcome, db_url)
             if progress:
                 progress.advance(outcome)
 
@@ -190,6 +216,9 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
             reap_orphans(sandbox.uid, sandbox.uids)  # a sandbox whose worker died as it started (see UidLease)
     if progress:
         progress.finish(summary.interrupted)
+    with Gradebook(db_url) as gb:  # students added before idnn-grade named them (an older run, plain nbgrader)
+        name_students(gb.students)
+        gb.db.commit()
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -215,12 +244,25 @@ def _fingerprint(folder: Path, limits: SubmissionLimits, notebooks: frozenset[st
         return f"unreadable: {type(error).__name__}: {str(error)[:200]}"
 
 
+def _not_graded_notebooks(course: Path, outcome: Outcome, db_url: str) -> None:
+    """The autograded notebooks of a submission that scored zero for a reason: why, for the formgrader
+    (formgrader.py); a notebook that cannot be written is a warning, never a reason to stop the class."""
+    try:
+        write_not_graded(course / "autograded" / outcome.student / outcome.assignment,
+                         course / "release" / outcome.assignment, outcome.failure,
+                         sorted(notebooks_of(db_url, outcome.assignment)))
+    except (OSError, ValueError) as error:
+        print(f"warning: the autograded notebook of {shown(outcome.student)} saying why it was not graded could not "
+              f"be written ({type(error).__name__}: {shown(str(error))})", file=sys.stderr)
+
+
 def _failure_page(course: Path, outcome: Outcome, db_url: str) -> None:
     """The feedback page of a submission that scored zero for a reason; a page that cannot be written is a
     warning, never a reason to stop the class."""
     try:
         failure_page(course, outcome.assignment, outcome.student, outcome.failure, sorted(notebooks_of(
-            db_url, outcome.assignment)), sum(outcome.max_scores.values()) or _possible(db_url, outcome.assignment))
+            db_url, outcome.assignment)), sum(outcome.max_scores.values()) or _possible(db_url, outcome.assignment),
+            timestamp=outcome.timestamp)
     except (OSError, ValueError) as error:
         print(f"warning: the feedback page of {shown(outcome.student)} could not be written "
               f"({type(error).__name__}: {shown(str(error))})", file=sys.stderr)

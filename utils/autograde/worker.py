@@ -141,6 +141,8 @@ def _run_nbgrader(config, staged_root: Path, assignment: str, student: str, outc
             for grade in notebook.grades:
                 outcome.scores[grade.name] = float(grade.auto_score or 0.0)
                 outcome.manual[grade.name] = bool(grade.needs_manual_grade)
+            for comment in notebook.comments:  # e.g. nbgrader's "No response." on an answer left as released
+                outcome.comments[comment.name] = comment.auto_comment
     for path in (course / "autograded" / student / assignment).glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         failure = nb.metadata.get("idnn", {}).get("failure")

@@ -10,12 +10,17 @@ inputs, and what the classic mistakes return, built once by the grading side), a
 invariants (shapes, keys, zeros, the properties of a random draw). Values are compared by compare.py
 and random draws judged by stats.py: the same rules the hidden verdicts apply, with each check's
 tolerances named beside it.
+
+A failed check shows the student its message and the line that called it, not the checker's code; an exercise
+still holding its stub is reported as not implemented yet (failures.py).
 """
 
 import json
 from pathlib import Path
 
 import numpy as np
+
+from .failures import CheckFailed, ExerciseNotDone, register_with_ipython  # noqa: F401 (the checks' errors)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _ARRAY = "__ndarray__"
@@ -107,3 +112,6 @@ def check_parameters_structure(parameters, layers_dims: list[int], call: str) ->
             assert value.dtype == np.float64, (
                 f"{call}: {name} has dtype {value.dtype}; use float64 arrays (np.zeros and np.random.randn "
                 f"give float64 by default).")
+
+
+register_with_ipython()

@@ -23,6 +23,7 @@ import copy
 import numpy as np
 
 from . import compare, expected_values, passed
+from .failures import visible_check
 
 EPS = 1e-5
 #: The tolerance of the comparisons with stored values (tighter than compare.RTOL and ATOL).
@@ -120,6 +121,7 @@ def _check_forward_values(batchnorm_forward, call: str) -> None:
              {FORWARD_MISTAKES[name]: value for name, value in data["mistakes"].items()}, call)
 
 
+@visible_check
 def check_batchnorm_forward(batchnorm_forward) -> None:
     call = "batchnorm_forward(Z (3, 6), gamma (3, 1), beta (3, 1))"
     Z, gamma, beta = forward_inputs()
@@ -163,6 +165,7 @@ def _relative_difference(got: np.ndarray, estimate: np.ndarray) -> float:
     return float(np.linalg.norm(got - estimate) / max(np.linalg.norm(got) + np.linalg.norm(estimate), 1e-12))
 
 
+@visible_check
 def check_batchnorm_backward(batchnorm_forward, batchnorm_backward) -> None:
     # The gradients are checked against the student's own forward pass, so that pass must be right first.
     try:
@@ -204,6 +207,7 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward) -> None:
     passed("batchnorm_backward (against numerical gradients)")
 
 
+@visible_check
 def check_update_running_averages(update_running_averages) -> None:
     running_mean, running_var, mu, var = running_inputs()
     data = _expected("running")
@@ -233,6 +237,7 @@ TEST_TIME_MISTAKES = {
 }
 
 
+@visible_check
 def check_batchnorm_forward_test(batchnorm_forward_test) -> None:
     Z, gamma, beta, running_mean, running_var = test_time_inputs()
     data = _expected("test_time")

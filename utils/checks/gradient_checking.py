@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import gradcheck
 from . import compare, expected_values, passed
+from .failures import visible_check
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
 ONE_D_CASES = ((2.0, 4.0), (-3.0, 0.5), (np.array([1.0, -2.0, 3.0]), 1.5))
@@ -76,6 +77,7 @@ def _expected(check: str):
     return expected_values("gradient_checking", check)
 
 
+@visible_check
 def check_1d(forward_propagation_1d, backward_propagation_1d) -> None:
     for (x, theta), (expected_J, expected_dtheta) in zip(ONE_D_CASES, _expected("1d")):
         J = forward_propagation_1d(x, theta)
@@ -87,6 +89,7 @@ def check_1d(forward_propagation_1d, backward_propagation_1d) -> None:
     passed("forward_propagation_1d and backward_propagation_1d")
 
 
+@visible_check
 def check_gradient_check_1d(gradient_check_1d) -> None:
     theta = GRADIENT_CHECK_1D_THETA
     J, dJ, wrong = curved_cost()
@@ -114,6 +117,7 @@ def check_gradient_check_1d(gradient_check_1d) -> None:
     passed("gradient_check_1d")
 
 
+@visible_check
 def check_gradient_check_n(gradient_check_n) -> None:
     parameters, J, gradients, buggy = gradient_check_n_inputs()
     difference, gradapprox = gradient_check_n(J, parameters, gradients)
@@ -151,6 +155,7 @@ def check_gradient_check_n(gradient_check_n) -> None:
     passed("gradient_check_n")
 
 
+@visible_check
 def check_classify_difference(classify_difference) -> None:
     for difference, expected in zip(CLASSIFY_CASES, _expected("classify_difference")):
         got = classify_difference(difference)
@@ -160,6 +165,7 @@ def check_classify_difference(classify_difference) -> None:
     passed("classify_difference")
 
 
+@visible_check
 def check_l2(l2_penalty, l2_penalty_gradients) -> None:
     parameters, lambd, m = l2_inputs()
     data = _expected("l2")

@@ -20,6 +20,7 @@ import copy
 import numpy as np
 
 from . import compare, expected_values, passed
+from .failures import visible_check
 from .properties import problems_with
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
@@ -74,11 +75,13 @@ def _sampler_check(name: str, sampler, cases, property_name: str) -> None:
     assert got.shape == (SHAPE_N,), f"{name}({low}, {high}, {SHAPE_N}) returned shape {got.shape}; expected ({SHAPE_N},)."
 
 
+@visible_check
 def check_sample_log_uniform(sample_log_uniform) -> None:
     _sampler_check("sample_log_uniform", sample_log_uniform, LOG_UNIFORM_CASES, "log_uniform")
     passed("sample_log_uniform")
 
 
+@visible_check
 def check_sample_beta(sample_beta) -> None:
     _sampler_check("sample_beta", sample_beta, BETA_CASES, "beta")
     passed("sample_beta")
@@ -94,6 +97,7 @@ ZOOM_MISTAKES = {
 }
 
 
+@visible_check
 def check_zoom_box(zoom_box) -> None:
     for case, ((trials, scores, k), expected) in enumerate(zip(zoom_inputs(), _expected("zoom_box"))):
         call = f"zoom_box(trials of shape {trials.shape}, scores, k={k}) (case {case + 1})"
@@ -124,6 +128,7 @@ CHOOSE_MISTAKES = {
 }
 
 
+@visible_check
 def check_choose_on_dev(choose_on_dev) -> None:
     for case, (results, expected) in enumerate(zip(choose_inputs(), _expected("choose_on_dev"))):
         call = f"choose_on_dev(results of {len(results)} trials) (case {case + 1})"

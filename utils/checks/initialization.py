@@ -26,6 +26,7 @@ import numpy as np
 from dataclasses import replace
 
 from . import check_parameters_structure, compare, expected_values, passed, stats
+from .failures import visible_check
 
 SMALL_DIMS = ([3, 2, 1], [5, 4, 3, 1], [2, 6])
 LARGE_DIMS = [300, 500, 200]
@@ -38,6 +39,7 @@ def spreads() -> dict[str, list[float]]:
     return {name: stds for name, stds in expected_values("initialization", "spreads")}
 
 
+@visible_check
 def check_initialize_parameters_zeros(initialize_parameters_zeros) -> None:
     for layers_dims in SMALL_DIMS:
         call = f"initialize_parameters_zeros({layers_dims})"
@@ -48,6 +50,7 @@ def check_initialize_parameters_zeros(initialize_parameters_zeros) -> None:
     passed("initialize_parameters_zeros")
 
 
+@visible_check
 def check_random_initialization(initialize, expected_spread: str) -> None:
     """Check `initialize` draws W[l] from a zero-mean normal with the spread named `expected_spread`."""
     fn_name = getattr(initialize, "__name__", "your function")

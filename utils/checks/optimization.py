@@ -20,6 +20,7 @@ import copy
 import numpy as np
 
 from . import compare, expected_values, passed
+from .failures import visible_check
 from .properties import problems_with
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
@@ -86,6 +87,7 @@ def _explain(got: dict, expected: dict, what: str, mistakes: dict[str, dict], ca
     raise AssertionError(f"{call}: {problem}.")
 
 
+@visible_check
 def check_update_parameters_with_gd(update_parameters_with_gd) -> None:
     parameters, grads, _ = random_state(GD_SEED)
     data = _expected("gd")
@@ -98,6 +100,7 @@ def check_update_parameters_with_gd(update_parameters_with_gd) -> None:
     passed("update_parameters_with_gd")
 
 
+@visible_check
 def check_random_mini_batches(random_mini_batches) -> None:
     rng = np.random.default_rng(1)
     for m, size in ((148, 64), (128, 64), (30, 1), (30, 30), (7, 64)):
@@ -116,6 +119,7 @@ def check_random_mini_batches(random_mini_batches) -> None:
     passed("random_mini_batches")
 
 
+@visible_check
 def check_exponentially_weighted_averages(exponentially_weighted_averages) -> None:
     values = np.array(EWA_VALUES)
     data = _expected("ewa")
@@ -138,6 +142,7 @@ def check_exponentially_weighted_averages(exponentially_weighted_averages) -> No
     passed("exponentially_weighted_averages")
 
 
+@visible_check
 def check_momentum(initialize_velocity, update_parameters_with_momentum) -> None:
     parameters, grads, v = random_state(MOMENTUM_SEED)
     data = _expected("momentum")
@@ -161,6 +166,7 @@ def check_momentum(initialize_velocity, update_parameters_with_momentum) -> None
     passed("initialize_velocity and update_parameters_with_momentum")
 
 
+@visible_check
 def check_rmsprop(initialize_rmsprop, update_parameters_with_rmsprop) -> None:
     parameters, grads, s = rmsprop_start()
     data = _expected("rmsprop")
@@ -182,6 +188,7 @@ def check_rmsprop(initialize_rmsprop, update_parameters_with_rmsprop) -> None:
     passed("initialize_rmsprop and update_parameters_with_rmsprop")
 
 
+@visible_check
 def check_adam(initialize_adam, update_parameters_with_adam) -> None:
     parameters, grads = adam_start()
     data = _expected("adam")
@@ -214,6 +221,7 @@ def check_adam(initialize_adam, update_parameters_with_adam) -> None:
     passed("initialize_adam and update_parameters_with_adam")
 
 
+@visible_check
 def check_decay(inverse_decay, exponential_decay, inverse_sqrt_decay, staircase_decay) -> None:
     schedules = {"inverse_decay": inverse_decay, "exponential_decay": exponential_decay,
                  "inverse_sqrt_decay": inverse_sqrt_decay, "staircase_decay": staircase_decay}

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import nets
 from . import compare, expected_values, passed
+from .failures import visible_check
 from .properties import problems_with
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
@@ -109,16 +110,19 @@ def _check_backward(backward, kind: str) -> None:
                     f"{name}: {key} is not the gradient of the regularised cost ({problem}). {hint}")
 
 
+@visible_check
 def check_compute_cost_with_l2(compute_cost_with_l2) -> None:
     _check_cost(compute_cost_with_l2, "L2")
     passed("compute_cost_with_l2")
 
 
+@visible_check
 def check_backward_propagation_with_l2(backward_propagation_with_l2) -> None:
     _check_backward(backward_propagation_with_l2, "L2")
     passed("backward_propagation_with_l2")
 
 
+@visible_check
 def check_l1(compute_cost_with_l1, backward_propagation_with_l1) -> None:
     _check_cost(compute_cost_with_l1, "L1")
     _check_backward(backward_propagation_with_l1, "L1")
@@ -139,6 +143,7 @@ def _say(problems: list[str], call: str) -> None:
     assert not problems, f"{call}: " + "; ".join(problems) + "."
 
 
+@visible_check
 def check_dropout_forward(dropout_forward) -> None:
     rng = np.random.default_rng(4)
     A = np.abs(rng.standard_normal((40, 300)))
@@ -151,6 +156,7 @@ def check_dropout_forward(dropout_forward) -> None:
     passed("dropout_forward")
 
 
+@visible_check
 def check_dropout_backward(dropout_backward) -> None:
     A, dA, D, keep_prob = dropout_backward_inputs()
     expected = _expected("dropout_backward")
@@ -164,6 +170,7 @@ def check_dropout_backward(dropout_backward) -> None:
     passed("dropout_backward")
 
 
+@visible_check
 def check_forward_propagation_with_dropout(forward_propagation_with_dropout) -> None:
     parameters, X, _ = small_network(6, (5, 60, 50, 1), 200)
     for keep_probs in ([0.8, 0.6], [1.0, 0.7], [1.0, 1.0]):
@@ -178,6 +185,7 @@ def check_forward_propagation_with_dropout(forward_propagation_with_dropout) -> 
     passed("forward_propagation_with_dropout")
 
 
+@visible_check
 def check_backward_propagation_with_dropout(backward_propagation_with_dropout) -> None:
     setting = NETWORK_BACKWARD
     parameters, _, Y = small_network(setting["seed"], setting["layers_dims"], setting["m"])
@@ -204,6 +212,7 @@ def check_backward_propagation_with_dropout(backward_propagation_with_dropout) -
     passed("backward_propagation_with_dropout")
 
 
+@visible_check
 def check_early_stopping(early_stopping) -> None:
     # A toy training run: each epoch moves w one step along a line, in place; the dev cost is lowest at epoch 4.
     target = np.array([[4.0, -2.0]])
@@ -233,6 +242,7 @@ def check_early_stopping(early_stopping) -> None:
     passed("early_stopping")
 
 
+@visible_check
 def check_flip_and_shift(flip_horizontal, shift_images) -> None:
     images = flip_shift_images()
     data = _expected("flip_shift")
@@ -252,6 +262,7 @@ def check_flip_and_shift(flip_horizontal, shift_images) -> None:
     passed("flip_horizontal and shift_images")
 
 
+@visible_check
 def check_add_noise(add_noise) -> None:
     images = np.random.default_rng(9).random((150, 12, 12))
     before = images.copy()
@@ -263,6 +274,7 @@ def check_add_noise(add_noise) -> None:
     passed("add_noise")
 
 
+@visible_check
 def check_ensemble_predict(ensemble_predict) -> None:
     X, models = ensemble_inputs()
     data = _expected("ensemble")

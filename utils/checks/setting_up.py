@@ -11,6 +11,7 @@ Expected values are stored as data (data/setting_up.json); a split is judged by 
 import numpy as np
 
 from . import compare, expected_values, passed
+from .failures import visible_check
 from .properties import check_split as split_problems
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
@@ -31,6 +32,7 @@ def _expected(check: str):
     return expected_values("setting_up", check)
 
 
+@visible_check
 def check_split_sizes(split_sizes) -> None:
     for m, expected in zip(SPLIT_SIZES_CASES, _expected("split_sizes")):
         expected = tuple(expected)
@@ -41,6 +43,7 @@ def check_split_sizes(split_sizes) -> None:
     passed("split_sizes")
 
 
+@visible_check
 def check_split(train_dev_test_split) -> None:
     # m = SPLIT_M: large enough that a split which is not stratified misses the class proportions by more than 2.
     rng = np.random.default_rng(0)
@@ -62,6 +65,7 @@ def check_split(train_dev_test_split) -> None:
     passed("train_dev_test_split")
 
 
+@visible_check
 def check_diagnose(diagnose, basic_recipe) -> None:
     for (train, dev, base), expected in zip(DIAGNOSE_CASES, _expected("diagnose")):
         got = diagnose(train, dev, base)
@@ -77,6 +81,7 @@ def check_diagnose(diagnose, basic_recipe) -> None:
     passed("diagnose and basic_recipe")
 
 
+@visible_check
 def check_normalization(fit_normalizer, normalize) -> None:
     X_train, X_dev = normalization_inputs()
     data = _expected("normalization")

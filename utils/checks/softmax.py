@@ -23,6 +23,7 @@ one-hot, np.max where np.argmax is meant, dZ with the wrong sign or divided by m
 import numpy as np
 
 from . import compare, expected_values, passed
+from .failures import visible_check
 
 # The fixed inputs of the checks (the stored expected values are the results on exactly these).
 #: Two ordinary columns, a column near +1000 and one near -1000 (overflow, and the whole array's max).
@@ -70,6 +71,7 @@ def _as_numbers(got, call: str) -> np.ndarray:
         raise AssertionError(f"{call} returned a {type(got).__name__} that is not an array of numbers ({error}).")
 
 
+@visible_check
 def check_softmax(softmax) -> None:
     Z = np.array(SOFTMAX_Z)
     C, m = Z.shape
@@ -122,6 +124,7 @@ def check_softmax(softmax) -> None:
     passed("softmax")
 
 
+@visible_check
 def check_hardmax(hardmax) -> None:
     Z = np.array(HARDMAX_Z)
     C, m = Z.shape
@@ -151,6 +154,7 @@ def check_hardmax(hardmax) -> None:
     passed("hardmax")
 
 
+@visible_check
 def check_one_hot(one_hot) -> None:
     data = _expected("one_hot")
     for labels, C, expected in ((ONE_HOT_Y, ONE_HOT_C, data["rectangular"]),
@@ -177,6 +181,7 @@ def check_one_hot(one_hot) -> None:
     passed("one_hot")
 
 
+@visible_check
 def check_cross_entropy_cost(cross_entropy_cost) -> None:
     Y_hat = np.array(COST_Y_HAT)
     C, m = Y_hat.shape
@@ -211,6 +216,7 @@ def check_cross_entropy_cost(cross_entropy_cost) -> None:
     raise AssertionError(f"{call} returned {got!r}; expected {expected!r} = -(1/m) sum Y log(Y_hat).")
 
 
+@visible_check
 def check_softmax_cost_backward(softmax_cost_backward) -> None:
     data = _expected("backward")
     Y_hat, Y, numerical = data["Y_hat"], data["Y"], data["two-sided differences"]
