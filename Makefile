@@ -79,4 +79,4 @@ datasets: setup
 	$(BIN)/python -m idnn.build_datasets
 
 clean:
-	rm -rf $(VENV) submitted autograded/*/ autograded/.journal.jsonl feedback reports gradebook.db
+	rm -rf $(VENV) submitted autograded/*/ autograded/.journal.jsonl feedback reports gradebook.db student student.zip browser-screenshots
