@@ -241,6 +241,13 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+def expected_results_cell(source: Path, grade_id: str) -> str:
+    """The text of the source notebook's "Expected results" cell `grade_id` (the figures its lesson tests assert)."""
+    cell = next(c for c in read_notebook(source).cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    assert cell.source.startswith("**Expected results.**")
+    return cell.source
+
+
 def code_cells(nb) -> list:
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 

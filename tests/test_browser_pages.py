@@ -10,6 +10,7 @@ The formgrader is served by a Jupyter server started in the graded course, on a 
 a random token; it is stopped at the end.
 """
 
+import contextlib
 import secrets
 import shutil
 import socket
@@ -151,17 +152,22 @@ def free_port() -> int:
 def jupyter_server(graded_course, tmp_path_factory):
     """A Jupyter server (with nbgrader's formgrader) in the graded course: its base URL and token."""
     port, token = free_port(), secrets.token_hex(16)
-    log = tmp_path_factory.mktemp("jupyter") / "server.log"
+    argv = [str(BIN / "jupyter"), "server", "--no-browser", "--allow-root", f"--port={port}",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}", f"--ServerApp.root_dir={graded_course}",
+            "--ServerApp.port_retries=0"]
+    with serving(argv, port, token, tmp_path_factory.mktemp("jupyter") / "server.log", cwd=graded_course) as base:
+        yield base, token
+
+
+@contextlib.contextmanager
+def serving(argv: list[str], port: int, token: str, log: Path, cwd: Path | None = None, env: dict | None = None):
+    """Run a Jupyter server (`argv`, on 127.0.0.1:`port`, its output in `log`) until the block ends: its base URL."""
     with open(log, "wb") as output:
-        server = subprocess.Popen(
-            [str(BIN / "jupyter"), "server", "--no-browser", "--allow-root", f"--port={port}",
-             "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}", f"--ServerApp.root_dir={graded_course}",
-             "--ServerApp.port_retries=0"],
-            cwd=graded_course, env=tool_env(), stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(argv, cwd=cwd, env=env or tool_env(), stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/api/status?token={token}", server, log)
-        yield base, token
+        yield base
     finally:
         server.terminate()
         try:

@@ -13,7 +13,7 @@ from idnn.autograde.reference import hidden_code, is_test_cell
 from idnn.autograde.verdicts import judge
 from idnn.checks import gradient_checking as checks
 
-from .conftest import REPO, functions, notebook_functions, read_notebook, run_lesson
+from .conftest import REPO, expected_results_cell, functions, notebook_functions, read_notebook, run_lesson
 from .samples import gradient_checking as samples
 
 pytestmark = pytest.mark.week1
@@ -50,9 +50,7 @@ def test_a_random_cost_fails_the_check_even_with_correct_gradients(lesson):
 
 def expected_results(grade_id: str) -> str:
     """The text of one "Expected results" cell of the source notebook, on one line."""
-    cell = next(c for c in read_notebook(SOURCE).cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    assert cell.source.startswith("**Expected results.**")
-    return " ".join(cell.source.split())
+    return " ".join(expected_results_cell(SOURCE, grade_id).split())
 
 
 def test_expected_results_of_finding_the_bug(lesson):

@@ -7,7 +7,7 @@ import pytest
 
 from idnn.checks import initialization as checks
 
-from .conftest import REPO, functions, notebook_functions, read_notebook, run_lesson
+from .conftest import REPO, expected_results_cell, functions, notebook_functions, run_lesson
 from .samples import initialization as samples
 
 pytestmark = pytest.mark.week1
@@ -69,9 +69,7 @@ EXPECTED_CASES = [(name, *figure) for name, figures in EXPECTED.items() for figu
 
 
 def expected_results(grade_id: str) -> str:
-    cell = next(c for c in read_notebook(SOURCE).cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    assert cell.source.startswith("**Expected results.**")
-    return cell.source
+    return expected_results_cell(SOURCE, grade_id)
 
 
 @pytest.mark.parametrize("name, figure, low, high, written", EXPECTED_CASES,

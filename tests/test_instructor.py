@@ -25,7 +25,7 @@ from idnn.autograde.runner import name_students, read_journal
 from .conftest import ASSIGNMENTS, BIN, REPO, idnn_grade, make_course, nbgrader, scores_of, tool_env
 from .samples.generate import solution_code
 from .samples.setting_up import POINTS as SETTING_UP_POINTS
-from .test_browser_pages import free_port, wait_until_up
+from .test_browser_pages import jupyter_server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.grading
 
@@ -104,33 +104,16 @@ def test_release_fetch_submit_collect_grade_and_feedback(tmp_path):
 # -- the formgrader against the report, on the graded course ----------------------------------------
 
 @pytest.fixture(scope="module")
-def formgrader(graded_course, tmp_path_factory):
+def formgrader(jupyter_server):
     """The formgrader's web API in the graded course: a function from a path to its JSON (or page)."""
-    port, token = free_port(), "instructor-tests"
-    log = tmp_path_factory.mktemp("formgrader") / "server.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen(
-            [str(BIN / "jupyter"), "server", "--no-browser", "--allow-root", f"--port={port}",
-             "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}", f"--ServerApp.root_dir={graded_course}",
-             "--ServerApp.port_retries=0"],
-            cwd=graded_course, env=tool_env(), stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base, token = jupyter_server
 
     def get(path: str, page: bool = False):
         with urllib.request.urlopen(f"{base}{path}{'&' if '?' in path else '?'}token={token}", timeout=120) as reply:
             text = reply.read().decode()
         return text if page else json.loads(text)
 
-    try:
-        wait_until_up(f"{base}/api/status?token={token}", server, log)
-        yield get
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    return get
 
 
 def reported_students(course: Path, assignment: str) -> list[str]:

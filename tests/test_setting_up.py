@@ -4,7 +4,7 @@ import pytest
 
 from idnn.checks import setting_up as checks
 
-from .conftest import REPO, functions, notebook_functions, read_notebook, run_lesson
+from .conftest import REPO, expected_results_cell, functions, notebook_functions, run_lesson
 from .samples import setting_up as samples
 
 pytestmark = pytest.mark.week1
@@ -37,9 +37,7 @@ def test_activations_explode_and_vanish_with_depth(lesson):
 
 def expected_results(grade_id: str) -> str:
     """The text of one "Expected results" cell of the source notebook, on one line."""
-    cell = next(c for c in read_notebook(SOURCE).cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    assert cell.source.startswith("**Expected results.**")
-    return " ".join(cell.source.split())
+    return " ".join(expected_results_cell(SOURCE, grade_id).split())
 
 
 def test_expected_results_of_the_split(lesson):

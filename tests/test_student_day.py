@@ -14,16 +14,15 @@ Screenshots of every step are written to browser-screenshots/ (git ignores it; C
 
 import json
 import secrets
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from idnn.autograde.student_bundle import build_bundle, lab_command
 
 from .conftest import REPO, tool_env
-from .test_browser_pages import browser, free_port, jupyter_server, wait_until_up  # noqa: F401 (fixtures)
+from .test_browser_pages import browser, free_port, jupyter_server, serving  # noqa: F401 (fixtures)
+from .test_instructor import reported_students
 
 pytestmark = [pytest.mark.course, pytest.mark.slow]
 
@@ -75,20 +74,8 @@ def student_lab(tmp_path_factory):
     argv, env = lab_command(bundle, port=port, token=token)
     argv += [f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={root / 'workspaces'}",
              "--ServerApp.port_retries=0"]
-    log = root / "server.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen(argv, env={**tool_env(), **env}, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/api/status?token={token}", server, log)
+    with serving(argv, port, token, root / "server.log", env={**tool_env(), **env}) as base:
         yield base, token, bundle
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def wait_idle(page, seconds: float = 240) -> None:
@@ -192,12 +179,6 @@ def test_a_students_day(browser, student_lab):
             assert not any("Formgrader" in item for item in items), items
     finally:
         context.close()
-
-
-def reported_students(course: Path, assignment: str) -> list[str]:
-    lines = (course / "reports" / f"{assignment}-grades.csv").read_text().splitlines()
-    column = lines[0].split(",").index("student")
-    return [line.split(",")[column] for line in lines[1:] if line]
 
 
 TABLE_ROWS = "table.table-hover tbody tr"
