@@ -8,12 +8,12 @@ export PATH := $(BIN):$(PATH)
 ASSIGNMENTS := setting_up initialization regularization gradient_checking optimization hyperparameter_search batch_norm softmax
 QUIET := --log-level=WARN
 
-.PHONY: setup bubblewrap chromium demo test test-quick bundle lab release samples autograde datasets clean
+.PHONY: setup bubblewrap chromium postgresql demo test test-quick bundle lab release samples autograde datasets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,datasets]'
+	$(BIN)/python -m pip install --quiet -e '.[test,datasets,cluster]'
 	touch $@
 
 setup: $(VENV)/.installed bubblewrap
@@ -38,6 +38,17 @@ bubblewrap:
 chromium:
 	$(call apt_install,chromium,chromium,the browser tests)
 
+## The PostgreSQL gradebook's tests start a throwaway server of their own (initdb, pg_ctl): Debian's postgresql.
+## Debian keeps those commands in /usr/lib/postgresql/<version>/bin, off PATH; the tests look there too.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing postgresql (the PostgreSQL gradebook tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "note: postgresql is not installed, and the PostgreSQL gradebook tests need it: sudo apt-get install postgresql"; \
+	  fi; }
+
 ## Regenerate release/ (the student copies) from source/.
 release: setup
 	@for a in $(ASSIGNMENTS); do nbgrader generate_assignment $$a --force $(QUIET) || exit 1; done
@@ -58,7 +69,7 @@ demo: autograde
 ## The whole suite, in two test processes (the slow tests spend much of their time waiting on kernels and graders;
 ## the courses they share are built once, by whichever process needs one first). TEST_PROCESSES=0: one process.
 TEST_PROCESSES ?= 2
-test: setup chromium
+test: setup chromium postgresql
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
 ## The quick tests alone (a few seconds): everything not marked slow.

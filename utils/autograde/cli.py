@@ -1,8 +1,11 @@
 """idnn-grade: autograde a whole class, sandboxed and in parallel, then report.
 
     idnn-grade [ASSIGNMENT ...] [--jobs N] [--force] [--unsandboxed] [--no-feedback]
+               [--db URL] [--cluster local:N | --scheduler tcp://HOST:8786]
 
-Run it from the course directory (or pass --course-dir). Without ASSIGNMENT it grades every
+Run it from the course directory (or pass --course-dir). The gradebook is the course's gradebook.db, or the
+database nbgrader_config.py names (c.CourseDirectory.db_url), or --db's (postgresql://user@host/db). Grading
+runs in local worker processes, or on a Dask cluster (cluster.py; README.md, "Grading at scale"). Without ASSIGNMENT it grades every
 assignment in the gradebook. Grading is resumable: rerun after an interruption and only the
 submissions not yet recorded (or changed since) are graded. Afterwards it prints a table per
 assignment and writes reports/<assignment>-grades.csv, reports/<assignment>.html, and the
@@ -18,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from .course import gradebook_url, load_config
+from .course import configured_gradebook, gradebook_url, load_config, shown_url
 from .runner import Outcome, run
 from .sandbox import Sandbox, SandboxUnavailable
 from .staging import shown
@@ -79,18 +82,18 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
-def assignments_in_gradebook(course: Path) -> list[str]:
+def assignments_in_gradebook(db_url: str) -> list[str]:
     from nbgrader.api import Gradebook
 
-    with Gradebook(gradebook_url(course)) as gb:
+    with Gradebook(db_url) as gb:
         return [a.name for a in gb.assignments]
 
 
-def report_assignment(course: Path, assignment: str, report_dir: Path) -> None:
+def report_assignment(course: Path, assignment: str, report_dir: Path, db_url: str | None = None) -> None:
     """Print the grade table and notes of one assignment; write its CSV and its HTML report."""
     from .report import AssignmentReport
 
-    report = AssignmentReport(course, assignment)
+    report = AssignmentReport(course, assignment, db_url)
     print()
     print(report.table())
     for student, reason in report.failures():
@@ -109,17 +112,31 @@ def main(argv: list[str] | None = None) -> int:
                         help="accept grading without bubblewrap (student code runs with your permissions)")
     parser.add_argument("--no-feedback", action="store_true", help="do not generate feedback for students")
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--db", metavar="URL", help="the gradebook's database URL, e.g. postgresql://user@host/course "
+                        "(default: c.CourseDirectory.db_url of nbgrader_config.py, else the course's gradebook.db)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--cluster", metavar="local:N", help="grade on a Dask LocalCluster of N worker processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="grade on the Dask cluster of this scheduler "
+                       "(tcp://HOST:8786), whose workers run with --preload idnn.autograde.cluster")
     args = parser.parse_args(argv)
 
     course = args.course_dir.resolve()
-    if not (course / "gradebook.db").exists():
+    overrides = {"Sandbox": {"allow_unsandboxed": True}} if args.unsandboxed else {}
+    config = load_config(course, overrides)
+    db_url = args.db or configured_gradebook(config) or gradebook_url(course)
+    if db_url.startswith("sqlite:") and not (course / "gradebook.db").exists() and db_url == gradebook_url(course):
         print(f"No gradebook in {course}. Run `nbgrader generate_assignment <assignment>` there first.",
               file=sys.stderr)
         return 2
-    overrides = {"Sandbox": {"allow_unsandboxed": True}} if args.unsandboxed else {}
-    sandbox = Sandbox(config=load_config(course, overrides))
     try:
-        sandboxed = sandbox.use_bwrap()
+        assignments = args.assignment or assignments_in_gradebook(db_url)
+    except Exception as error:  # noqa: BLE001 - a wrong URL, a server that is down, a missing driver
+        print(f"Could not open the gradebook {shown_url(db_url)}: {type(error).__name__}: {shown(str(error))[:300]}",
+              file=sys.stderr)
+        return 2
+    sandbox = Sandbox(config=config)
+    try:
+        sandboxed = True if args.scheduler else sandbox.use_bwrap()  # a remote cluster's workers check their own
     except SandboxUnavailable as error:
         print(error, file=sys.stderr)
         return 2
@@ -127,11 +144,32 @@ def main(argv: list[str] | None = None) -> int:
         why = (f"{sandbox.bwrap} not found, and --unsandboxed allows that" if sandbox.enabled
                else "the sandbox is turned off (Sandbox.enabled = False)")
         print(f"warning: grading WITHOUT a sandbox: {why}; student code runs with your permissions.", file=sys.stderr)
-    assignments = args.assignment or assignments_in_gradebook(course)
+    cluster = None
+    if args.cluster or args.scheduler:
+        from .cluster import ClusterGrader, ClusterProblem
+
+        try:
+            cluster = ClusterGrader(course, args.cluster or args.scheduler)
+        except ClusterProblem as error:
+            print(error, file=sys.stderr)
+            return 2
     # The report needs matplotlib (most of a second to import): import it while the workers grade, not after.
     threading.Thread(target=importlib.import_module, args=(f"{__package__}.report",), daemon=True).start()
-    summary = run(course, assignments, jobs=args.jobs, force=args.force, config_overrides=overrides,
-                  progress=Progress(jobs=args.jobs), feedback=not args.no_feedback)
+    try:
+        summary = run(course, assignments, jobs=args.jobs, force=args.force, config_overrides=overrides,
+                      progress=Progress(jobs=cluster.threads if cluster else args.jobs), feedback=not args.no_feedback,
+                      db_url=db_url, cluster=cluster)
+    except Exception as error:
+        if cluster is None or type(error).__name__ != "ClusterProblem":
+            raise
+        print(error, file=sys.stderr)
+        return 2
+    finally:
+        if cluster is not None:
+            cluster.close()
+    if summary.lost:
+        print(f"Stopped: {summary.lost}. What was graded is recorded; rerun the same command to grade the rest.",
+              file=sys.stderr)
     if summary.interrupted:
         return 130
 
@@ -139,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     for assignment in assignments:
         try:
-            report_assignment(course, assignment, report_dir)
+            report_assignment(course, assignment, report_dir, db_url)
         except Exception as error:  # noqa: BLE001 - one assignment's report must not stop the others'
             print(f"warning: the report of {assignment} could not be written ({type(error).__name__}: "
                   f"{shown(str(error))[:300]})", file=sys.stderr)

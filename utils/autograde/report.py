@@ -24,8 +24,8 @@ from .staging import shown  # noqa: E402
 class AssignmentReport:
     """Everything known about one assignment's grading, gathered once."""
 
-    def __init__(self, course: Path, assignment: str):
-        db_url = gradebook_url(course)
+    def __init__(self, course: Path, assignment: str, db_url: str | None = None):
+        db_url = db_url or gradebook_url(course)
         self.assignment = assignment
         self.scores = cell_scores(db_url, assignment)
         self.maxima = max_scores(db_url, assignment)

@@ -22,7 +22,6 @@ JSON, no notebook, a crash) gets zero and a recorded reason; the others are grad
 import datetime as dt
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -30,7 +29,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
+from sqlalchemy.exc import IntegrityError, OperationalError
 from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
@@ -43,6 +43,7 @@ from .outcome import Outcome
 from .pool import Pool, grade_all
 from .preflight import timestamp_of
 from .sandbox import Sandbox, reap_orphans
+from .snapshot import snapshot
 from .staging import fingerprint, shown
 
 # nbgrader's add_submission trips SQLAlchemy 2's autoflush warning; harmless, and stock nbgrader hides it too.
@@ -82,21 +83,43 @@ def commit(course: Path, db_url: str, outcome: Outcome) -> None:
     """Write one outcome into the gradebook, then record it in the journal.
 
     The timestamp is the one the worker checked (preflight.py); the student's file is not read again here.
+    Another writer may be at the same gradebook (a second instructor command, the formgrader): a write that
+    collides with it (both adding the same student, a locked SQLite file) is rolled back whole and tried again.
     """
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            _write(db_url, outcome)
+            break
+        except (IntegrityError, InvalidEntry, OperationalError):  # nbgrader reports a collision as InvalidEntry
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    append(course, outcome)
+
+
+#: How many times a gradebook write that collided with another writer is tried.
+WRITE_ATTEMPTS = 6
+
+
+def _write(db_url: str, outcome: Outcome) -> None:
+    """One outcome into the gradebook, in one transaction."""
     timestamp = dt.datetime.fromisoformat(outcome.timestamp) if outcome.timestamp else None
     with Gradebook(db_url) as gb:
-        name_students([gb.update_or_create_student(outcome.student)])
-        submission = gb.update_or_create_submission(outcome.assignment, outcome.student, timestamp=timestamp)
-        for notebook in submission.notebooks:
-            notebook.late_submission_penalty = outcome.late_penalty.get(notebook.name, 0.0) or None
-            for grade in notebook.grades:
-                grade.auto_score = outcome.scores.get(grade.name, 0.0)
-                grade.needs_manual_grade = outcome.manual.get(grade.name, False)
-            for comment in notebook.comments:  # what the formgrader shows in each answer's comment box
-                comment.auto_comment = (not_graded_comment(outcome.failure) if outcome.failure
-                                        else outcome.comments.get(comment.name))
-        gb.db.commit()
-    append(course, outcome)
+        try:
+            name_students([gb.update_or_create_student(outcome.student)])
+            submission = gb.update_or_create_submission(outcome.assignment, outcome.student, timestamp=timestamp)
+            for notebook in submission.notebooks:
+                notebook.late_submission_penalty = outcome.late_penalty.get(notebook.name, 0.0) or None
+                for grade in notebook.grades:
+                    grade.auto_score = outcome.scores.get(grade.name, 0.0)
+                    grade.needs_manual_grade = outcome.manual.get(grade.name, False)
+                for comment in notebook.comments:  # what the formgrader shows in each answer's comment box
+                    comment.auto_comment = (not_graded_comment(outcome.failure) if outcome.failure
+                                            else outcome.comments.get(comment.name))
+            gb.db.commit()
+        except BaseException:
+            gb.db.rollback()
+            raise
 
 
 def name_students(students) -> None:
@@ -141,6 +164,7 @@ class RunSummary:
     interrupted: bool
     seconds: float
     not_graded: list[Outcome] = field(default_factory=list)  # nothing recorded (the reason in .failure): rerun
+    lost: str | None = None  # why a cluster run stopped before the end (the scheduler went away): rerun
 
     @property
     def failed(self) -> list[Outcome]:
@@ -149,22 +173,24 @@ class RunSummary:
 
 
 def run(course: Path, assignments: list[str], jobs: int | None = None, force: bool = False,
-        config_overrides: dict | None = None, progress=None, feedback: bool = False) -> RunSummary:
+        config_overrides: dict | None = None, progress=None, feedback: bool = False, db_url: str | None = None,
+        cluster=None) -> RunSummary:
     """Grade every new or changed submission of `assignments`; see the module docstring.
 
     With `feedback`, each submission gets its feedback page: a worker writes a graded one's, and this process
-    the page of one that scored zero for a reason.
+    the page of one that scored zero for a reason. `db_url`: the gradebook (default: the course's gradebook.db).
+    `cluster`: a cluster.ClusterGrader to grade on instead of local worker processes (`jobs` is then ignored).
     """
     course = course.resolve()
-    db_url = gradebook_url(course)
+    db_url = db_url or gradebook_url(course)
     _check_assignments(db_url, assignments)
     config = load_config(course, config_overrides)
     settings, limits = Grader(config=config), SubmissionLimits(config=config)
     journal = {} if force else read_journal(course)
     summary = RunSummary([], 0, False, 0.0)
-    todo = []
+    todo, notebooks_by_assignment = [], {}
     for assignment in assignments:
-        notebooks = notebooks_of(db_url, assignment)
+        notebooks = notebooks_by_assignment[assignment] = notebooks_of(db_url, assignment)
         for student, folder in submissions(course, assignment):
             problem = student_id_problem(student)
             if problem:  # cannot even be named in the gradebook: listed as not graded, and the run goes on
@@ -180,9 +206,9 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
     if progress:
         progress.start(len(todo), summary.skipped)
     with tempfile.TemporaryDirectory(prefix="idnn-grading-") as scratch:
-        snapshot = Path(scratch) / "gradebook-snapshot.db"
-        shutil.copy(course / "gradebook.db", snapshot)
-        pool = Pool(jobs, (str(course), str(snapshot), settings.worker_memory_bytes))
+        snapshot_path = Path(scratch) / "gradebook-snapshot.db"
+        snapshot(db_url, snapshot_path)  # what the workers read; only this process writes the real gradebook
+        pool = None if cluster else Pool(jobs, (str(course), str(snapshot_path), settings.worker_memory_bytes))
 
         def record(outcome: Outcome, graded: bool = True) -> None:
             """One submission's final outcome: into the gradebook and the journal, or onto the not-graded list."""
@@ -206,12 +232,26 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
                 progress.advance(outcome)
 
         try:
-            grade_all(pool, todo, (config_overrides or {}, feedback), settings.submission_seconds, settings.attempts,
-                      record)
+            if cluster is None:
+                grade_all(pool, todo, (config_overrides or {}, feedback), settings.submission_seconds,
+                          settings.attempts, record)
+            else:
+                from .cluster import grade_on_cluster
+
+                grade_on_cluster(cluster, course, todo, snapshot_path, limits, notebooks_by_assignment,
+                                 {a: max_scores_of(db_url, a) for a in assignments}, config_overrides or {}, feedback,
+                                 settings.attempts, record)
         except KeyboardInterrupt:
             summary.interrupted = True
+        except Exception as error:
+            from .cluster import ClusterLost
+
+            if not isinstance(error, ClusterLost):
+                raise
+            summary.interrupted, summary.lost = True, str(error)
         finally:
-            pool.shutdown()
+            if pool is not None:
+                pool.shutdown()
             sandbox = Sandbox(config=config)
             reap_orphans(sandbox.uid, sandbox.uids)  # a sandbox whose worker died as it started (see UidLease)
     if progress:
@@ -271,6 +311,12 @@ def _failure_page(course: Path, outcome: Outcome, db_url: str) -> None:
 def _possible(db_url: str, assignment: str) -> float:
     with Gradebook(db_url) as gb:
         return float(gb.find_assignment(assignment).max_score)
+
+
+def max_scores_of(db_url: str, assignment: str) -> dict[str, float]:
+    """grade_id -> max score of every graded cell of an assignment, from the gradebook."""
+    with Gradebook(db_url) as gb:
+        return {cell.name: cell.max_score for nb in gb.find_assignment(assignment).notebooks for cell in nb.grade_cells}
 
 
 def notebooks_of(db_url: str, assignment: str) -> frozenset[str]:

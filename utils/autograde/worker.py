@@ -29,6 +29,7 @@ from .feedback import graded_page
 from .limits import SubmissionLimits, SubmissionTooLarge
 from .outcome import Outcome
 from .preflight import preflight, released_marks_of, source_cells_of
+from .shipping import unpack
 from .staging import stage
 
 
@@ -55,9 +56,11 @@ def init_worker(counter, course: str, snapshot: str, memory_bytes: int) -> None:
 
 
 def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides: dict,
-              feedback: bool = False, more_to_come: bool = True) -> Outcome:
+              feedback: bool = False, more_to_come: bool = True, parcel=None) -> Outcome:
     """Grade one submission in this worker with nbgrader's Autograde; never raises for a bad submission.
     Without `more_to_come` (nothing else waits to be graded), no kernel is started ahead for a next one.
+    With a `parcel` (shipping.py: the submission staged on another machine, as data), that is what is graded,
+    not the course's submitted/ folder.
 
     Every step that reads the submission runs here, under the worker's memory limit: staging within the
     submission limits, the checks and repairs before nbgrader (preflight.py), nbgrader, and the feedback page.
@@ -81,8 +84,12 @@ def grade_one(assignment: str, student: str, fingerprint_: str, config_overrides
             source_notebooks = gb.find_assignment(assignment).notebooks
             outcome.max_scores = {cell.name: cell.max_score for nb in source_notebooks for cell in nb.grade_cells}
             source_cells = source_cells_of(gb, assignment)
-        refusals, problem = _stage(course / "submitted" / student / assignment, staged, limits,
-                                   frozenset(source_cells), outcome)
+        if parcel is None:
+            refusals, problem = _stage(course / "submitted" / student / assignment, staged, limits,
+                                       frozenset(source_cells), outcome)
+        else:
+            refusals, problem = unpack(parcel, staged, limits, frozenset(source_cells)), None
+            outcome.notes += [str(refusal) for refusal in refusals]
         if problem is None:
             checked = preflight(staged, source_cells, refusals, limits,
                                 released_marks_of(config, assignment, source_cells))
