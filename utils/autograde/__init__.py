@@ -19,6 +19,9 @@ One submission, in the order it is handled:
     sanitize         remove whatever could run in a browser from the autograded notebook and files
     runner           the class: what to grade, and the one writer of the gradebook and the journal
     pool, worker     the worker processes (crash isolation, retries, time limits) and one submission's grading
+    snapshot         the workers' private gradebook: the real one's definitions (SQLite or PostgreSQL)
+    shipping, cluster  grading on a Dask cluster: a submission staged and sent as data, the worker plugin that holds
+                     its own copy of the course, the graded files sent back for the one writer to place
     outcome, journal what grading one submission produced, and the journal of outcomes that makes runs resumable
     feedback         the students' feedback pages (graded, or why a submission could not be graded)
     formgrader       what nbgrader's formgrader needs to list what the report lists (the autograded notebook of a

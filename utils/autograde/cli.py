@@ -129,11 +129,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        assignments = args.assignment or assignments_in_gradebook(db_url)
+        known = assignments_in_gradebook(db_url)
     except Exception as error:  # noqa: BLE001 - a wrong URL, a server that is down, a missing driver
-        print(f"Could not open the gradebook {shown_url(db_url)}: {type(error).__name__}: {shown(str(error))[:300]}",
-              file=sys.stderr)
+        print(f"Could not open the gradebook {shown_url(db_url)}: {type(error).__name__}: "
+              f"{shown(str(error).replace(db_url, shown_url(db_url)))[:300]}", file=sys.stderr)
         return 2
+    assignments = args.assignment or known
     sandbox = Sandbox(config=config)
     try:
         sandboxed = True if args.scheduler else sandbox.use_bwrap()  # a remote cluster's workers check their own
@@ -186,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nGraded {graded} submissions in {summary.seconds:.1f} s ({rate:.1f} per minute); "
           f"{summary.skipped} unchanged and skipped. Reports in {report_dir}"
           + ("" if args.no_feedback else f", feedback in {course / 'feedback'}") + ".")
-    print(f"Memory at its peak: {peak_mib():.0f} MiB in this process (submissions are read only by the workers).")
+    print(f"Memory at its peak: {peak_mib():.0f} MiB in this process " + (
+        "(each submission read here only to be sent, within the submission limits)." if cluster else
+        "(submissions are read only by the workers)."))
     if summary.failed:
         print(f"{len(summary.failed)} of them could not be graded normally and scored zero; the notes above say why.")
     if summary.not_graded:

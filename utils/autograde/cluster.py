@@ -115,8 +115,6 @@ class CourseWorker(WorkerPlugin):
     three linked or copied in, and autograded/ and feedback/ of its own), so nothing is written into `course_dir`.
     """
 
-    idempotent = True
-
     def __init__(self, course_dir: str):
         self.course_dir = str(Path(course_dir).resolve())
 
@@ -247,7 +245,7 @@ class ClusterGrader:
 
     def __init__(self, course: Path, address: str):
         self.course, self.address, self.local = Path(course), address, None
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # what matters is said in our own words
         try:
             if address.startswith("local:"):
                 workers = int(address.split(":", 1)[1])
@@ -258,7 +256,7 @@ class ClusterGrader:
                 self.client = Client(self.local)
                 self.client.register_plugin(CourseWorker(str(self.course)), name=PLUGIN)
             else:
-                self.client = Client(address, timeout="20s")
+                self.client = Client(address, timeout="10s")
         except ValueError:
             raise ClusterProblem(f"--cluster takes local:N, N a number of workers (1 or more), not {address!r}")
         except OSError as error:
@@ -269,8 +267,10 @@ class ClusterGrader:
     def threads(self) -> int:
         return sum(self.client.nthreads().values())
 
-    def check(self, versions: dict[str, str]) -> None:
-        """Raise ClusterProblem unless every worker has the course plugin and the same course versions."""
+    def check(self, assignments: list[str]) -> None:
+        """Raise ClusterProblem unless every worker has the course plugin and this course's versions of
+        `assignments`."""
+        versions = {assignment: course_version(self.course, assignment) for assignment in assignments}
         found = self.client.run(worker_versions, list(versions))
         if not found:
             raise ClusterProblem(f"the scheduler at {self.address} has no workers: start some (README.md, "
@@ -308,7 +308,6 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
     not be graded at all (see pool.grade_all, whose contract this keeps). Raises ClusterLost if the scheduler goes."""
     client = grader.client
     versions = {assignment: course_version(course, assignment) for assignment in {item[0] for item in todo}}
-    grader.check(versions)
     snapshot = snapshot_path.read_bytes()
     key = hashlib.sha256(snapshot).hexdigest()[:16]
     # Kept by the scheduler as a task, so a worker that joins later (or replaces a dead one) can have it too.

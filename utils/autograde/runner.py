@@ -202,6 +202,8 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
             else:
                 todo.append((assignment, student, digest))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    if cluster is not None and todo:
+        cluster.check(sorted({item[0] for item in todo}))  # ClusterProblem before anything is sent
     start = time.perf_counter()
     if progress:
         progress.start(len(todo), summary.skipped)

@@ -1,6 +1,7 @@
 """A worker's private gradebook: the course's definitions copied out of the real one, whatever database that is.
 
-    snapshot(db_url, path)    writes a SQLite gradebook at `path`
+    snapshot(db_url, path)                       writes a SQLite gradebook at `path`
+    copy_definitions(db_url, empty_db_url)       the same into any empty database (e.g. SQLite -> PostgreSQL)
 
 Each grading worker runs nbgrader's Autograde against a private SQLite gradebook, so that only the grader's own
 process ever writes the real one (runner.py). The private one needs what grading reads: the assignments and their
@@ -29,9 +30,17 @@ def snapshot(db_url: str, path: Path) -> None:
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists: a snapshot is written into a new file")
-    source, copy = create_engine(db_url, future=True), create_engine(f"sqlite:///{path}", future=True)
+    copy_definitions(db_url, f"sqlite:///{path}")
+
+
+def copy_definitions(db_url: str, target_url: str) -> None:
+    """Copy the definitions of the gradebook at `db_url` into the database at `target_url`, which must hold no
+    gradebook yet (see the module docstring for what is copied)."""
+    source, copy = create_engine(db_url, future=True), create_engine(target_url, future=True)
     tables = Base.metadata.tables
     try:
+        if inspect(copy).get_table_names():
+            raise ValueError("the target database is not empty: definitions are copied into an empty one")
         Base.metadata.create_all(bind=copy)
         with source.connect() as read, copy.begin() as write:
             if inspect(source).has_table("alembic_version"):  # nbgrader checks it when it opens a gradebook
