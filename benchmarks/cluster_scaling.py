@@ -59,7 +59,7 @@ def client_costs(course: Path, assignment: str, commits: int) -> dict:
     from idnn.autograde.course import gradebook_url, load_config
     from idnn.autograde.limits import SubmissionLimits
     from idnn.autograde.outcome import Outcome
-    from idnn.autograde.runner import commit, max_scores_of, notebooks_of
+    from idnn.autograde.runner import Writer, commit, max_scores_of, notebooks_of
     from idnn.autograde.shipping import pack
     from idnn.autograde.snapshot import copy_definitions, snapshot
     from tests.postgres import postgres_server
@@ -74,11 +74,15 @@ def client_costs(course: Path, assignment: str, commits: int) -> dict:
     maxima = max_scores_of(db_url, assignment)
 
     def commit_many(url: str, folder: Path) -> float:
+        """Seconds per outcome written as a run writes them: one connection (runner.Writer), a new student each."""
+        writer = Writer(url)
         start = time.perf_counter()
         for number in range(commits):
-            commit(folder, url, Outcome(assignment, f"learner{number:05d}", "fp", scores=dict(maxima),
-                                        max_scores=maxima))
-        return (time.perf_counter() - start) / commits
+            commit(folder, writer, Outcome(assignment, f"learner{number:05d}", "fp", scores=dict(maxima),
+                                           max_scores=maxima))
+        seconds = (time.perf_counter() - start) / commits
+        writer.close()
+        return seconds
 
     with tempfile.TemporaryDirectory() as scratch:
         snapshot(db_url, Path(scratch) / "gradebook.db")

@@ -25,16 +25,19 @@ is kept, and the same command grades the rest.
 import hashlib
 import logging
 import multiprocessing
+import os
 import shutil
 import sys
 import tempfile
 import threading
+import uuid
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import dask
 from distributed import Client, KilledWorker, LocalCluster, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -47,8 +50,9 @@ from .staging import shown
 #: The name the worker plugin is registered under.
 PLUGIN = "idnn-course"
 #: What a task may wait in Dask's queue beyond the workers' threads: enough to keep them busy, few enough that
-#: the client holds only a handful of parcels at once.
+#: the client holds only a handful of parcels at once; and the most their bytes may come to (one parcel at least).
 QUEUED_PER_THREAD = 2
+MAX_QUEUED_BYTES = 512 * 2**20
 
 
 class ClusterProblem(RuntimeError):
@@ -124,6 +128,11 @@ class CourseWorker(WorkerPlugin):
         if missing:
             raise ClusterProblem(f"{course} is not a course folder (it has no {', '.join(missing)}): start the "
                                  f"worker with --idnn-course-dir set to a copy of the course")
+        # Dask's nanny starts each worker with OMP_NUM_THREADS=1 and the like (distributed.nanny.pre-spawn-environ);
+        # a local worker's kernels have no such settings, and a submission is graded the same way everywhere.
+        for name, value in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items():
+            if os.environ.get(name) == str(value):
+                del os.environ[name]
         # Dask starts its worker processes as daemons, and multiprocessing lets no daemon have a child. The flag is
         # there so that a worker's children end with it; the grading child does anyway (PR_SET_PDEATHSIG, worker.py).
         multiprocessing.current_process()._config["daemon"] = False
@@ -312,8 +321,9 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
     key = hashlib.sha256(snapshot).hexdigest()[:16]
     # Kept by the scheduler as a task, so a worker that joins later (or replaces a dead one) can have it too.
     snapshot_future = client.submit(_same, snapshot, key=f"idnn-gradebook-snapshot-{key}", pure=False)
-    queue, tries, in_flight = list(todo), {}, {}
+    queue, tries, in_flight = list(todo), {}, {}  # in_flight: future -> (item, parcel bytes)
     running = as_completed()
+    run = uuid.uuid4().hex  # task names never meet an earlier run's results that the scheduler still holds
 
     def failed_here(item, reason: str) -> Outcome:
         maxima = max_scores[item[0]]
@@ -322,7 +332,8 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
 
     def send() -> None:
         window = max(1, grader.threads) * QUEUED_PER_THREAD
-        while queue and len(in_flight) < window:
+        while queue and len(in_flight) < window and (
+                not in_flight or sum(nbytes for _, nbytes in in_flight.values()) < MAX_QUEUED_BYTES):
             item = queue.pop(0)
             assignment, student, _ = item
             try:
@@ -335,16 +346,16 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
                                          f"{error.strerror}); it must be a folder of regular files, not a link"))
                 continue
             task = Task(*item, versions[assignment], parcel, overrides, feedback)
-            name = hashlib.sha256(f"{assignment}\0{student}\0{tries.get(item[:2], 0)}".encode()).hexdigest()[:20]
-            future = client.submit(grade_task, task, snapshot_future, key=f"idnn-grade-{name}", pure=False)
-            in_flight[future] = item
+            name = hashlib.sha256(f"{run}\0{assignment}\0{student}\0{tries.get(item[:2], 0)}".encode()).hexdigest()
+            future = client.submit(grade_task, task, snapshot_future, key=f"idnn-grade-{name[:24]}", pure=False)
+            in_flight[future] = (item, parcel.nbytes)
             running.add(future)
 
     try:
         send()
         while in_flight:
             future = next(running)
-            item = in_flight.pop(future)
+            item, _ = in_flight.pop(future)
             if future.status == "cancelled":
                 raise ClusterLost("the Dask scheduler went away (or cancelled the work) mid-run")
             if future.status == "error":
@@ -362,6 +373,8 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
     except KeyboardInterrupt:
         client.cancel(list(in_flight))
         raise
+    except OSError as error:  # the connection to the scheduler broke (CommClosedError is one)
+        raise ClusterLost(f"the connection to the Dask scheduler broke mid-run ({type(error).__name__}: {error})")
     finally:
         snapshot_future.release()
 

@@ -79,21 +79,49 @@ def submissions(course: Path, assignment: str) -> list[tuple[str, Path]]:
 
 # -- the writer side ----------------------------------------------------------------------------
 
-def commit(course: Path, db_url: str, outcome: Outcome) -> None:
-    """Write one outcome into the gradebook, then record it in the journal.
+class Writer:
+    """The one writer's connection to the gradebook, kept open for a whole run: opening a Gradebook costs more than a
+    write (nbgrader checks every table when it opens one, and a PostgreSQL server starts a connection)."""
+
+    def __init__(self, db_url: str):
+        self.db_url, self._gradebook = db_url, None
+
+    def gradebook(self) -> Gradebook:
+        if self._gradebook is None:
+            self._gradebook = Gradebook(self.db_url)
+        return self._gradebook
+
+    def close(self) -> None:
+        """Close the connection (a write that failed leaves it to be opened afresh)."""
+        if self._gradebook is not None:
+            gradebook, self._gradebook = self._gradebook, None
+            try:
+                gradebook.close()
+            except Exception:  # noqa: BLE001 - a connection that broke cannot be closed cleanly, and need not be
+                pass
+
+
+def commit(course: Path, gradebook: "str | Writer", outcome: Outcome) -> None:
+    """Write one outcome into the gradebook (a URL, or the run's Writer), then record it in the journal.
 
     The timestamp is the one the worker checked (preflight.py); the student's file is not read again here.
     Another writer may be at the same gradebook (a second instructor command, the formgrader): a write that
     collides with it (both adding the same student, a locked SQLite file) is rolled back whole and tried again.
     """
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            _write(db_url, outcome)
-            break
-        except (IntegrityError, InvalidEntry, OperationalError):  # nbgrader reports a collision as InvalidEntry
-            if attempt == WRITE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * 2**attempt)
+    writer = gradebook if isinstance(gradebook, Writer) else Writer(gradebook)
+    try:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                _write(writer.gradebook(), outcome)
+                break
+            except (IntegrityError, InvalidEntry, OperationalError):  # nbgrader reports a collision as InvalidEntry
+                writer.close()
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+    finally:
+        if writer is not gradebook:
+            writer.close()
     append(course, outcome)
 
 
@@ -101,25 +129,24 @@ def commit(course: Path, db_url: str, outcome: Outcome) -> None:
 WRITE_ATTEMPTS = 6
 
 
-def _write(db_url: str, outcome: Outcome) -> None:
+def _write(gb: Gradebook, outcome: Outcome) -> None:
     """One outcome into the gradebook, in one transaction."""
     timestamp = dt.datetime.fromisoformat(outcome.timestamp) if outcome.timestamp else None
-    with Gradebook(db_url) as gb:
-        try:
-            name_students([gb.update_or_create_student(outcome.student)])
-            submission = gb.update_or_create_submission(outcome.assignment, outcome.student, timestamp=timestamp)
-            for notebook in submission.notebooks:
-                notebook.late_submission_penalty = outcome.late_penalty.get(notebook.name, 0.0) or None
-                for grade in notebook.grades:
-                    grade.auto_score = outcome.scores.get(grade.name, 0.0)
-                    grade.needs_manual_grade = outcome.manual.get(grade.name, False)
-                for comment in notebook.comments:  # what the formgrader shows in each answer's comment box
-                    comment.auto_comment = (not_graded_comment(outcome.failure) if outcome.failure
-                                            else outcome.comments.get(comment.name))
-            gb.db.commit()
-        except BaseException:
-            gb.db.rollback()
-            raise
+    try:
+        name_students([gb.update_or_create_student(outcome.student)])
+        submission = gb.update_or_create_submission(outcome.assignment, outcome.student, timestamp=timestamp)
+        for notebook in submission.notebooks:
+            notebook.late_submission_penalty = outcome.late_penalty.get(notebook.name, 0.0) or None
+            for grade in notebook.grades:
+                grade.auto_score = outcome.scores.get(grade.name, 0.0)
+                grade.needs_manual_grade = outcome.manual.get(grade.name, False)
+            for comment in notebook.comments:  # what the formgrader shows in each answer's comment box
+                comment.auto_comment = (not_graded_comment(outcome.failure) if outcome.failure
+                                        else outcome.comments.get(comment.name))
+        gb.db.commit()
+    except BaseException:
+        gb.db.rollback()
+        raise
 
 
 def name_students(students) -> None:
@@ -134,7 +161,7 @@ def name_students(students) -> None:
             student.first_name = ""
 
 
-def commit_or_explain(course: Path, db_url: str, outcome: Outcome) -> str | None:
+def commit_or_explain(course: Path, db_url: "str | Writer", outcome: Outcome) -> str | None:
     """commit(), and if that fails, commit the submission as failed (zero, with the reason) instead.
 
     Returns None when something was recorded, or why nothing could be (the run goes on either way).
@@ -211,6 +238,7 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
         snapshot_path = Path(scratch) / "gradebook-snapshot.db"
         snapshot(db_url, snapshot_path)  # what the workers read; only this process writes the real gradebook
         pool = None if cluster else Pool(jobs, (str(course), str(snapshot_path), settings.worker_memory_bytes))
+        writer = Writer(db_url)
 
         def record(outcome: Outcome, graded: bool = True) -> None:
             """One submission's final outcome: into the gradebook and the journal, or onto the not-graded list."""
@@ -220,7 +248,7 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
                 # A few bytes, read without following a link; the worker read the rest, or nothing.
                 found = timestamp_of(course / "submitted" / outcome.student / outcome.assignment)
                 outcome.timestamp = found.isoformat() if found else None
-            problem = commit_or_explain(course, db_url, outcome) if graded else outcome.failure
+            problem = commit_or_explain(course, writer, outcome) if graded else outcome.failure
             if problem:
                 outcome.failure = problem
                 summary.not_graded.append(outcome)
@@ -246,12 +274,11 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
         except KeyboardInterrupt:
             summary.interrupted = True
         except Exception as error:
-            from .cluster import ClusterLost
-
-            if not isinstance(error, ClusterLost):
+            if cluster is None or type(error).__name__ != "ClusterLost":
                 raise
             summary.interrupted, summary.lost = True, str(error)
         finally:
+            writer.close()
             if pool is not None:
                 pool.shutdown()
             sandbox = Sandbox(config=config)
