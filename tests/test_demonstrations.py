@@ -5,6 +5,7 @@ which cells they are comes from the trusted source notebook (utils/autograde/dem
 """
 
 import json
+import shutil
 
 import nbformat
 import pytest
@@ -13,6 +14,8 @@ from idnn.autograde.demonstrations import NOT_RUN, TAG, dependency_problems, nam
 from idnn.autograde.runner import read_journal
 
 from .conftest import ASSIGNMENTS, REPO, idnn_grade, released_course_with_samples, scores_of, shared
+from .samples.attacks_on_files import FILE_ATTACKS
+from .samples.attacks_on_pages import PAGE_ATTACKS
 from .samples.generate import assignment_module
 
 pytestmark = pytest.mark.grading
@@ -133,10 +136,13 @@ def test_feedback_says_the_demonstrations_were_not_run(graded_course, assignment
 
 @pytest.fixture(scope="session")
 def unskipped_course():
-    """Every sample graded again, with the demonstrations run."""
+    """Every sample graded again, with the demonstrations run; but for the attacks on files and pages, which are
+    correct answers (graded as `perfect` is) beside hostile files: what they test happens before any cell runs."""
     def build(folder):
         config = (REPO / "nbgrader_config.py").read_text() + "\nc.ProbedExecute.skip_demonstrations = False\n"
         course = released_course_with_samples(folder / "course", config=config)
+        for sample in FILE_ATTACKS + PAGE_ATTACKS:
+            shutil.rmtree(course / "submitted" / sample.student)
         idnn_grade("--jobs", "2", "--no-feedback", cwd=course)
 
     return shared("unskipped", build) / "course"
@@ -148,6 +154,8 @@ def test_every_sample_gets_the_same_grades_and_verdicts_with_and_without_skippin
                                                                                    assignment):
     stateful = {sample.student: set(sample.stateful) for sample in assignment_module(assignment).SAMPLES}
     skipped, unskipped = scores_of(graded_course, assignment), scores_of(unskipped_course, assignment)
+    attacks = {sample.student for sample in FILE_ATTACKS + PAGE_ATTACKS}
+    skipped = {student: cells for student, cells in skipped.items() if student not in attacks}
     assert skipped.keys() == unskipped.keys()
     with_skipping, without = read_journal(graded_course), read_journal(unskipped_course)
     for student in skipped:

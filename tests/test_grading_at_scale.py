@@ -2,6 +2,7 @@
 gradebook holds what the SQLite one holds, and two writers at once never corrupt it. Real parts: a LocalCluster of
 worker processes, a PostgreSQL server started here (tests/postgres.py)."""
 
+import csv
 import json
 import multiprocessing
 import os
@@ -54,6 +55,12 @@ def gradebook_rows(db_url: str, assignments: list[str]) -> dict:
                     for comment in notebook.comments:
                         rows[key + (comment.name, "comment")] = comment.auto_comment
     return rows
+
+
+def report_rows(course: Path, assignment: str) -> list[dict]:
+    """reports/<assignment>-grades.csv, without the seconds each submission took."""
+    with open(course / "reports" / f"{assignment}-grades.csv", newline="") as handle:
+        return [{key: value for key, value in row.items() if key != "seconds"} for row in csv.DictReader(handle)]
 
 
 def journal_lines(course: Path) -> list[dict]:
@@ -126,6 +133,8 @@ def test_cluster_with_a_killed_worker_grades_into_postgres_as_the_local_run_does
                 if any(f"/{a}" in str(path) for a in SCALE_ASSIGNMENTS)}
     for top in ("autograded", "feedback"):
         assert files(course, top) == files(graded_course, top)
+    for assignment in SCALE_ASSIGNMENTS:  # the report, read from PostgreSQL, says what the local one says
+        assert report_rows(course, assignment) == report_rows(graded_course, assignment)
 
     again = idnn_grade(*SCALE_ASSIGNMENTS, "--cluster", "local:2", "--db", db_url, cwd=course)
     assert "Graded 0 submissions" in again.stdout and "36 unchanged and skipped" in again.stdout
