@@ -6,9 +6,9 @@ Makes K submissions of one assignment (correct, partial and blank ones, from its
 times with idnn-grade --force: the local pool with --jobs 1 and 2, and a Dask LocalCluster of 1 and 2 worker
 processes (--cluster local:N). For each it prints the grading clock idnn-grade reports (from the first submission
 sent to the last recorded; the cluster's start is not in it, and is printed apart), the throughput, and the
-overhead per submission: wall time x workers / K, less the mean time a worker spent grading one (the Outcome's
-seconds, from the journal). Dask's own overhead is the difference between the two on the same worker count, shown
-as a share of a submission's grading time (the target: below 5 %).
+gap between submissions: the clock x workers / K, less the mean time a worker spent grading one (the Outcome's
+seconds, from the journal). Dask's overhead is the difference of the clocks on the same worker count, per
+submission and as a share of the local pool's time per submission (the target: below 5 %).
 
 Then it measures what only the instructor's process does, one submission at a time, whatever the number of
 workers: staging and packing a submission (shipping.pack), and writing one outcome into the gradebook and the
@@ -49,7 +49,7 @@ def grade(course: Path, args: list[str]) -> dict:
 
 
 def overhead(run: dict, workers: int) -> float:
-    """Seconds per submission spent outside a worker's grading: clock x workers / K - mean grading time."""
+    """The gap: seconds per submission spent outside a worker's grading, clock x workers / K - mean grading time."""
     return run["clock"] * workers / run["graded"] - statistics.mean(run["seconds"])
 
 
@@ -111,15 +111,16 @@ def main() -> None:
             print(f"  {label:10} {workers} worker{'s' if workers > 1 else ' '}: grading {run['clock']:6.1f} s "
                   f"({run['graded'] / run['clock'] * 60:5.1f} per minute), command {run['wall']:5.1f} s, "
                   f"{statistics.mean(run['seconds']):.2f} s per submission in a worker, "
-                  f"overhead {overhead(run, workers):+.3f} s per submission", flush=True)
-        print("Dask's own overhead per submission (Dask minus the local pool, same workers):")
+                  f"gap {overhead(run, workers):.3f} s per submission", flush=True)
+        print("Dask against the local pool, same workers: the grading clock, and the gap between submissions:")
         for workers in (1, 2):
-            extra = overhead(runs[("Dask", workers)], workers) - overhead(runs[("local pool", workers)], workers)
-            mean = statistics.mean(runs[("Dask", workers)]["seconds"])
-            start = runs[("Dask", workers)]["wall"] - runs[("Dask", workers)]["clock"]
-            local_start = runs[("local pool", workers)]["wall"] - runs[("local pool", workers)]["clock"]
-            print(f"  {workers} worker{'s' if workers > 1 else ' '}: {extra:+.3f} s ({extra / mean * 100:+.1f} % of "
-                  f"{mean:.2f} s); outside the clock (start, report): {start:.1f} s against {local_start:.1f} s")
+            dask, pool = runs[("Dask", workers)], runs[("local pool", workers)]
+            extra = (dask["clock"] - pool["clock"]) * workers / dask["graded"]
+            per_submission = pool["clock"] * workers / pool["graded"]
+            print(f"  {workers} worker{'s' if workers > 1 else ' '}: {dask['clock'] - pool['clock']:+.1f} s "
+                  f"({extra:+.3f} s per submission, {extra / per_submission * 100:+.1f} %); gap "
+                  f"{overhead(dask, workers):.3f} s against {overhead(pool, workers):.3f} s; outside the clock "
+                  f"(start, report) {dask['wall'] - dask['clock']:.1f} s against {pool['wall'] - pool['clock']:.1f} s")
         costs = client_costs(course, args.assignment, args.commits)
         print("The instructor's process, per submission (serial, whatever the number of workers):")
         print(f"  stage and pack a submission: {costs['pack'] * 1000:.1f} ms "
