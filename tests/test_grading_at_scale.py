@@ -15,6 +15,7 @@ import psutil
 import pytest
 from nbgrader.api import Gradebook
 
+import idnn.autograde.cluster as cluster_module
 from idnn.autograde.cluster import ClusterGrader, ClusterProblem, CourseWorker, PLUGIN
 from idnn.autograde.course import gradebook_url
 from idnn.autograde.journal import JOURNAL, read_journal
@@ -276,3 +277,49 @@ def test_a_write_that_collides_with_another_writer_is_tried_again(database, post
     assert {key[2]: value for key, value in rows.items() if isinstance(value, tuple) and len(key) == 3
             and key[2] in maxima} == {name: (maximum, False) for name, maximum in maxima.items()}
     assert len(journal_lines(tmp_path)) == 1
+
+
+def dies_for_the_culprit(task, snapshot):
+    """A stand-in for cluster.grade_task: the Dask worker dies (as the kernel's OOM killer would end it) while it
+    holds the submission of `culprit`; any other submission is graded, one point."""
+    time.sleep(0.3)
+    if task.student == "culprit":
+        os._exit(1)
+    time.sleep(0.3)
+    return cluster_module.Returned(outcome=Outcome(task.assignment, task.student, task.fingerprint,
+                                                   scores={"q": 1.0}, max_scores={"q": 1.0}))
+
+
+def test_a_dying_worker_blames_only_the_submission_that_kills_it_alone(tmp_path, monkeypatch):
+    """Dask gives up on every task queued on a worker that died too often, not only on the one it was running.
+    Those are graded again one at a time, alone on the cluster: the classmates queued behind the culprit are graded
+    as usual, and only the culprit, which kills its worker alone too, is recorded as a zero with the reason."""
+    import dask
+
+    from idnn.autograde.limits import SubmissionLimits
+    from idnn.autograde.shipping import Parcel
+
+    monkeypatch.setattr(cluster_module, "grade_task", dies_for_the_culprit)
+    monkeypatch.setattr(cluster_module, "pack", lambda *args, **kwargs: Parcel())
+    monkeypatch.setattr(cluster_module, "course_version", lambda *args, **kwargs: "v")
+    (tmp_path / "snapshot.db").write_bytes(b"definitions")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")  # a course folder, for the plugin
+    (tmp_path / "source").mkdir()
+    (tmp_path / "release").mkdir()
+    recorded = []
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        grader = ClusterGrader(tmp_path, "local:1")
+        try:
+            todo = [("hw", student, "fp") for student in ("first", "culprit", "queued", "later")]
+            cluster_module.grade_on_cluster(grader, tmp_path, todo, tmp_path / "snapshot.db", SubmissionLimits(),
+                                            {"hw": frozenset()}, {"hw": {"q": 1.0}}, {}, False, 2,
+                                            lambda outcome, graded=True: recorded.append((outcome, graded)))
+        finally:
+            grader.close()
+    by_student = {outcome.student: (outcome, graded) for outcome, graded in recorded}
+    assert sorted(by_student) == ["culprit", "first", "later", "queued"] and len(recorded) == 4
+    for student in ("first", "queued", "later"):
+        outcome, graded = by_student[student]
+        assert graded and outcome.failure is None and outcome.total == 1.0, (student, outcome.failure)
+    culprit, graded = by_student["culprit"]
+    assert graded and culprit.total == 0 and "crashed every time it graded this submission, alone" in culprit.failure

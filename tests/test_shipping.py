@@ -136,3 +136,38 @@ def test_the_workers_snapshot_holds_the_definitions_and_no_one_s_grades(tmp_path
     with sqlite3.connect(tmp_path / "snapshot.db") as db:
         assert db.execute("SELECT count(*) FROM grade").fetchone() == (1,)
         assert db.execute("SELECT version_num FROM alembic_version").fetchone() is not None
+
+
+def test_unpack_writes_only_into_a_new_folder_and_counts_every_folder_a_name_implies(tmp_path):
+    """A destination that exists (it could hold a link to elsewhere) is refused; a single deep name counts each of
+    its folders against max_entries; a name that is both a file and a folder is a BadParcel, not a crash."""
+    dest = tmp_path / "dest"
+    (tmp_path / "outside").mkdir()
+    dest.mkdir()
+    (dest / "sub").symlink_to(tmp_path / "outside")
+    with pytest.raises(FileExistsError):
+        unpack(Parcel(folders=["sub"], files={"sub/x.txt": b"x"}), dest, LIMITS, frozenset({"hw"}))
+    assert list((tmp_path / "outside").iterdir()) == []
+    deep = "/".join(["d"] * 60) + "/f"
+    with pytest.raises(BadParcel, match="entries"):
+        unpack(Parcel(files={deep: b""}), tmp_path / "deep", LIMITS, frozenset({"hw"}))
+    assert not (tmp_path / "deep").exists()
+    with pytest.raises(BadParcel, match="both a file and a folder"):
+        unpack(Parcel(files={"a": b"", "a/b": b""}), tmp_path / "clash", LIMITS, frozenset({"hw"}))
+
+
+def test_place_never_takes_an_earlier_run_s_leftovers_for_the_old_folder(tmp_path):
+    """Folders an interrupted run left beside the destination (`.<name>-old-...`) are neither in the way nor brought
+    back when a write fails: the old folder comes back as it was."""
+    dest = tmp_path / "autograded" / "ada" / "hw"
+    dest.mkdir(parents=True)
+    (dest / "hw.ipynb").write_text("graded before")
+    for leftover in (f".hw-old-{os.getpid()}", ".hw-old-1"):
+        (dest.parent / leftover).mkdir()
+        (dest.parent / leftover / "stale.txt").write_text("an earlier run's")
+    place({"hw.ipynb": b"graded now"}, dest)
+    assert tree(dest) == {"hw.ipynb": b"graded now"}
+    with pytest.raises(OSError):
+        place({"x" * 300: b"a name too long to write"}, dest)
+    assert tree(dest) == {"hw.ipynb": b"graded now"}
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".hw-new-")]

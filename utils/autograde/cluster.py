@@ -16,9 +16,10 @@ writes the gradebook, autograded/, feedback/ and the journal, one submission at 
              worker does (worker.grade_one), in a private course folder; it returns the Outcome, the autograded
              folder and the feedback folder
 
-A worker that dies mid-task (killed, out of memory) loses nothing: Dask gives the task to another worker, and a
-submission that kills `distributed.scheduler.allowed-failures` + 1 workers in a row scores zero with the reason,
-as a local run's culprit does. A client that is interrupted, or whose scheduler goes away, stops; what it recorded
+A worker that dies mid-task (killed, out of memory) loses nothing: Dask gives the task to another worker. When a
+task has killed `distributed.scheduler.allowed-failures` + 1 workers, Dask gives up on it and on every task queued
+with it; each is then graded again alone on the cluster, and only one that kills its workers alone too scores zero
+with the reason, as a local run's culprit does. A client that is interrupted, or whose scheduler goes away, stops; what it recorded
 is kept, and the same command grades the rest.
 """
 
@@ -322,6 +323,11 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
     # Kept by the scheduler as a task, so a worker that joins later (or replaces a dead one) can have it too.
     snapshot_future = client.submit(_same, snapshot, key=f"idnn-gradebook-snapshot-{key}", pure=False)
     queue, tries, in_flight = list(todo), {}, {}  # in_flight: future -> (item, parcel bytes)
+    # A worker that dies takes the blame for every task it held, queued ones included: those become suspects, each
+    # then graded alone on the cluster (nothing else in flight), and only one that kills its workers alone too is
+    # recorded as the culprit (pool.grade_all does the same with its local workers).
+    suspects: list = []
+    tried_alone: set = set()
     running = as_completed()
     run = uuid.uuid4().hex  # task names never meet an earlier run's results that the scheduler still holds
 
@@ -330,39 +336,55 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
         return Outcome(*item, max_scores=dict(maxima), scores={name: 0.0 for name in maxima},
                        manual={name: False for name in maxima}, failure=reason).bounded()
 
+    def submit(item) -> None:
+        """Pack one submission and hand it to the cluster (or record why it cannot be packed)."""
+        assignment, student, _ = item
+        try:
+            parcel = pack(course / "submitted" / student / assignment, limits, notebooks[assignment])
+        except SubmissionTooLarge as error:
+            record(failed_here(item, str(error)))
+            return
+        except OSError as error:
+            record(failed_here(item, f"the submission folder could not be read ({type(error).__name__}: "
+                                     f"{error.strerror}); it must be a folder of regular files, not a link"))
+            return
+        task = Task(*item, versions[assignment], parcel, overrides, feedback)
+        attempt = tries.get(item[:2], 0) + (item in tried_alone)
+        name = hashlib.sha256(f"{run}\0{assignment}\0{student}\0{attempt}".encode()).hexdigest()
+        future = client.submit(grade_task, task, snapshot_future, key=f"idnn-grade-{name[:24]}", pure=False)
+        in_flight[future] = (item, parcel.nbytes)
+        running.add(future)
+
     def send() -> None:
+        if suspects:
+            if not in_flight:  # the others are done: the next suspect, alone
+                item = suspects.pop(0)
+                tried_alone.add(item)
+                submit(item)
+            return
         window = max(1, grader.threads) * QUEUED_PER_THREAD
         while queue and len(in_flight) < window and (
                 not in_flight or sum(nbytes for _, nbytes in in_flight.values()) < MAX_QUEUED_BYTES):
-            item = queue.pop(0)
-            assignment, student, _ = item
-            try:
-                parcel = pack(course / "submitted" / student / assignment, limits, notebooks[assignment])
-            except SubmissionTooLarge as error:
-                record(failed_here(item, str(error)))
-                continue
-            except OSError as error:
-                record(failed_here(item, f"the submission folder could not be read ({type(error).__name__}: "
-                                         f"{error.strerror}); it must be a folder of regular files, not a link"))
-                continue
-            task = Task(*item, versions[assignment], parcel, overrides, feedback)
-            name = hashlib.sha256(f"{run}\0{assignment}\0{student}\0{tries.get(item[:2], 0)}".encode()).hexdigest()
-            future = client.submit(grade_task, task, snapshot_future, key=f"idnn-grade-{name[:24]}", pure=False)
-            in_flight[future] = (item, parcel.nbytes)
-            running.add(future)
+            submit(queue.pop(0))
 
     try:
         send()
-        while in_flight:
+        while in_flight or suspects:
+            if not in_flight:
+                send()
+                continue
             future = next(running)
             item, _ = in_flight.pop(future)
             if future.status == "cancelled":
                 raise ClusterLost("the Dask scheduler went away (or cancelled the work) mid-run")
             if future.status == "error":
                 error = future.exception()
-                if isinstance(error, KilledWorker):
-                    record(failed_here(item, "the grading worker crashed every time it graded this submission (it "
-                                             "ran out of memory or was killed): nothing of it could be graded"))
+                if isinstance(error, KilledWorker) and item in tried_alone:
+                    record(failed_here(item, "the grading worker crashed every time it graded this submission, alone "
+                                             "on the cluster (it ran out of memory or was killed): nothing of it "
+                                             "could be graded"))
+                elif isinstance(error, KilledWorker):
+                    suspects.append(item)  # it, or a classmate queued on the same worker: find out alone
                 else:
                     record(failed_here(item, f"the cluster could not grade it: {type(error).__name__}: "
                                              f"{shown(str(error))[:300]}"), graded=False)
@@ -400,8 +422,10 @@ def _settle(course: Path, item, returned: Returned, queue: list, tries: dict, at
             place(returned.autograded, course / "autograded" / student / assignment)
         if returned.feedback:
             place(returned.feedback, course / "feedback" / student / assignment)
-    except (OSError, BadParcel) as error:
-        outcome.notes.append(f"the graded files could not be written ({type(error).__name__}: {error})")
+    except (OSError, BadParcel) as error:  # nothing recorded: the gradebook never disagrees with autograded/
+        outcome.failure = f"its graded files could not be written ({type(error).__name__}: {shown(str(error))[:300]})"
+        record(outcome, graded=False)
+        return
     record(outcome)
 
 

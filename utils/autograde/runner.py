@@ -106,7 +106,10 @@ def commit(course: Path, gradebook: "str | Writer", outcome: Outcome) -> None:
 
     The timestamp is the one the worker checked (preflight.py); the student's file is not read again here.
     Another writer may be at the same gradebook (a second instructor command, the formgrader): a write that
-    collides with it (both adding the same student, a locked SQLite file) is rolled back whole and tried again.
+    collides with it (both adding the same student, a locked SQLite file) is rolled back and tried again. nbgrader
+    commits a new student and a new submission's rows itself, before the grades: those may stay when a write fails,
+    which is harmless, since every step is an update of what is there, and the submission, not yet in the journal,
+    is written again by the retry or graded again by the next run.
     """
     writer = gradebook if isinstance(gradebook, Writer) else Writer(gradebook)
     try:
@@ -130,7 +133,8 @@ WRITE_ATTEMPTS = 6
 
 
 def _write(gb: Gradebook, outcome: Outcome) -> None:
-    """One outcome into the gradebook, in one transaction."""
+    """One outcome into the gradebook: the student and the submission (nbgrader commits each of those when it adds
+    them), then the scores, comments and penalties, in one transaction."""
     timestamp = dt.datetime.fromisoformat(outcome.timestamp) if outcome.timestamp else None
     try:
         name_students([gb.update_or_create_student(outcome.student)])

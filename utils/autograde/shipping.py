@@ -15,6 +15,7 @@ empty part), and the bytes are counted again against the worker's own limits.
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -61,38 +62,46 @@ def pack(submission: Path, limits: SubmissionLimits, notebooks: frozenset[str]) 
 
 
 def unpack(parcel: Parcel, dest: Path, limits: SubmissionLimits, notebooks: frozenset[str]) -> list[Refusal]:
-    """Write a parcel's folders and files under `dest` (created) and return its refusals as staging's Refusals.
+    """Write a parcel's folders and files into `dest`, which must not exist yet (so nothing in it can be a link), and
+    return its refusals as staging's Refusals.
 
-    Held to the same limits as staging: at most max_entries entries, each of the assignment's notebooks at most
-    max_notebook_bytes, every other file together at most max_bytes. Raises BadParcel for a name that would leave
-    `dest` or for a parcel past the limits (a parcel that staging made never is).
+    Held to the same limits as staging: at most max_entries entries (every folder a path implies counted), each of
+    the assignment's notebooks at most max_notebook_bytes, every other file together at most max_bytes. Raises
+    BadParcel for a name that would leave `dest`, for names that clash (a file where a folder must be), or for a
+    parcel past the limits (a parcel that staging made never is).
     """
     if not isinstance(parcel, Parcel):
         raise BadParcel(f"a submission must arrive as a Parcel, not {type(parcel).__name__}")
-    if len(parcel.folders) + len(parcel.files) > limits.max_entries:
-        raise BadParcel(f"the parcel holds {len(parcel.folders) + len(parcel.files)} entries, more than the "
+    files = {_relative(name): content for name, content in parcel.files.items()}
+    folders = {_relative(name) for name in parcel.folders}
+    folders |= {parent for path in list(folders) + list(files) for parent in path.parents if parent != PurePosixPath()}
+    if len(folders) + len(files) > limits.max_entries:
+        raise BadParcel(f"the parcel holds {len(folders) + len(files)} entries, more than the "
                         f"{limits.max_entries} a submission may have")
     others = 0
-    for name, content in parcel.files.items():
-        path = _relative(name)
+    for path, content in files.items():
         if not isinstance(content, bytes):
-            raise BadParcel(f"the content of {shown(name)} is not bytes")
+            raise BadParcel(f"the content of {shown(str(path))} is not bytes")
         if len(path.parts) == 1 and path.suffix == ".ipynb" and path.stem in notebooks:
             if len(content) > limits.max_notebook_bytes:
-                raise BadParcel(f"the notebook {shown(name)} is {size(len(content))}, more than "
+                raise BadParcel(f"the notebook {shown(str(path))} is {size(len(content))}, more than "
                                 f"{size(limits.max_notebook_bytes)}")
         else:
             others += len(content)
     if others > limits.max_bytes:
         raise BadParcel(f"the parcel's files come to {size(others)}, more than {size(limits.max_bytes)}")
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in parcel.folders:
-        (dest / _relative(name)).mkdir(parents=True, exist_ok=True)
-    for name, content in parcel.files.items():
-        target = dest / _relative(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "xb") as handle:  # never through a link, never over a file written before
-            handle.write(content)
+    if folders & set(files):
+        raise BadParcel(f"{shown(str(min(folders & set(files))))} is both a file and a folder in the parcel")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.mkdir()  # FileExistsError if it is there: the parcel is written into a new folder only
+    try:
+        for folder in sorted(folders, key=lambda path: len(path.parts)):  # parents first
+            (dest / folder).mkdir()
+        for path, content in files.items():
+            with open(dest / path, "xb") as handle:  # never over anything written before
+                handle.write(content)
+    except OSError as error:
+        raise BadParcel(f"the parcel could not be written ({type(error).__name__}: {error.strerror})") from None
     return [Refusal(_relative(name), str(why)) for name, why in parcel.refusals]
 
 
@@ -117,30 +126,37 @@ def gather(folder: Path, max_bytes: int = MAX_RETURN_BYTES) -> dict[str, bytes]:
 
 
 def place(files: dict[str, bytes], dest: Path, max_bytes: int = MAX_RETURN_BYTES) -> None:
-    """Make `dest` hold exactly `files` (from gather(), sent back by a worker): written beside it first, then swapped
-    in, so that a reader sees the old folder or the new one, never half of one. Raises BadParcel for a name that
-    would leave `dest` or more than `max_bytes`."""
+    """Make `dest` hold exactly `files` (from gather(), sent back by a worker): written into a new folder beside it
+    first, then renamed into its place, the old one renamed away and removed. If anything fails, the old folder is
+    left as it was and the new one removed. Raises BadParcel for a name that would leave `dest` or more than
+    `max_bytes`, OSError when the files cannot be written."""
     if sum(len(content) for content in files.values()) > max_bytes:
         raise BadParcel(f"the returned files come to more than {size(max_bytes)}")
     paths = {_relative(name): content for name, content in files.items()}
     dest.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=f".{dest.name}-new-", dir=dest.parent))
-    old = dest.parent / f".{dest.name}-old-{os.getpid()}"
     try:
         for path, content in paths.items():
             target = fresh / path
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "xb") as handle:
                 handle.write(content)
-        if dest.is_symlink() or dest.exists():
-            os.rename(dest, old)
-        os.rename(fresh, dest)
     except BaseException:
         _remove(fresh)
-        if old.exists() and not (dest.exists() or dest.is_symlink()):
-            os.rename(old, dest)  # the swap failed half way: the old folder stays
         raise
-    _remove(old)
+    old = None
+    if dest.is_symlink() or dest.exists():
+        old = dest.parent / f".{dest.name}-old-{uuid.uuid4().hex}"  # a name no earlier run can have left behind
+        os.rename(dest, old)
+    try:
+        os.rename(fresh, dest)
+    except BaseException:
+        if old is not None:
+            os.rename(old, dest)  # only what this call moved away is moved back
+        _remove(fresh)
+        raise
+    if old is not None:
+        _remove(old)
 
 
 def _relative(name: str) -> PurePosixPath:
