@@ -59,7 +59,8 @@ def client_costs(course: Path, assignment: str, commits: int) -> dict:
     from idnn.autograde.course import gradebook_url, load_config
     from idnn.autograde.limits import SubmissionLimits
     from idnn.autograde.outcome import Outcome
-    from idnn.autograde.runner import Writer, commit, max_scores_of, notebooks_of
+    from idnn.autograde.gradebook_table import max_scores
+    from idnn.autograde.runner import Writer, commit, notebooks_of
     from idnn.autograde.shipping import pack
     from idnn.autograde.snapshot import copy_definitions, snapshot
     from tests.postgres import postgres_server
@@ -71,7 +72,7 @@ def client_costs(course: Path, assignment: str, commits: int) -> dict:
     start = time.perf_counter()
     sizes = [pack(folder / assignment, limits, notebooks).nbytes for folder in folders]
     costs = {"pack": (time.perf_counter() - start) / len(folders), "parcel_bytes": statistics.mean(sizes)}
-    maxima = max_scores_of(db_url, assignment)
+    maxima = max_scores(db_url, assignment)
 
     def commit_many(url: str, folder: Path) -> float:
         """Seconds per outcome written as a run writes them: one connection (runner.Writer), a new student each."""

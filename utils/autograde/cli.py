@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"Sandbox": {"allow_unsandboxed": True}} if args.unsandboxed else {}
     config = load_config(course, overrides)
     db_url = args.db or configured_gradebook(config) or gradebook_url(course)
-    if db_url.startswith("sqlite:") and not (course / "gradebook.db").exists() and db_url == gradebook_url(course):
+    if db_url == gradebook_url(course) and not (course / "gradebook.db").exists():
         print(f"No gradebook in {course}. Run `nbgrader generate_assignment <assignment>` there first.",
               file=sys.stderr)
         return 2
@@ -154,17 +154,18 @@ def main(argv: list[str] | None = None) -> int:
         except ClusterProblem as error:
             print(error, file=sys.stderr)
             return 2
+        try:
+            cluster.check(assignments)  # every worker has this course's versions of them, before anything is sent
+        except ClusterProblem as error:
+            print(error, file=sys.stderr)
+            cluster.close()
+            return 2
     # The report needs matplotlib (most of a second to import): import it while the workers grade, not after.
     threading.Thread(target=importlib.import_module, args=(f"{__package__}.report",), daemon=True).start()
     try:
         summary = run(course, assignments, jobs=args.jobs, force=args.force, config_overrides=overrides,
                       progress=Progress(jobs=cluster.threads if cluster else args.jobs), feedback=not args.no_feedback,
                       db_url=db_url, cluster=cluster)
-    except Exception as error:
-        if cluster is None or type(error).__name__ != "ClusterProblem":
-            raise
-        print(error, file=sys.stderr)
-        return 2
     finally:
         if cluster is not None:
             cluster.close()

@@ -45,6 +45,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from .course import load_config
 from .limits import SubmissionLimits, SubmissionTooLarge
 from .outcome import Outcome
+from .pool import CRASHED_ALONE, Pool, over_time
 from .shipping import BadParcel, Parcel, gather, pack, place
 from .staging import shown
 
@@ -174,8 +175,6 @@ class CourseWorker(WorkerPlugin):
 
     def _pool_for(self, snapshot: bytes) -> None:
         """The grading child, started on this gradebook snapshot (restarted when the snapshot changes)."""
-        from .pool import Pool
-
         key = hashlib.sha256(snapshot).hexdigest()
         if key == self.snapshot_key and self.pool is not None:
             return
@@ -195,12 +194,10 @@ class CourseWorker(WorkerPlugin):
         except FutureTimeout:
             self.pool.kill(1)
             self.pool.discard(1)
-            reason = (f"grading this submission took longer than {self.settings.submission_seconds:g} s, the most "
-                      f"one submission may take (c.Grader.submission_seconds): it was stopped")
+            reason = over_time(self.settings.submission_seconds)
         except BrokenProcessPool:
             self.pool.discard(1)
-            reason = ("the grading worker crashed while grading this submission alone (it ran out of memory or was "
-                      "killed): nothing of it could be graded")
+            reason = CRASHED_ALONE
         return Returned(outcome=Outcome(*item, failure=reason).bounded())
 
 
@@ -306,16 +303,13 @@ class ClusterGrader:
             self.local.close(timeout=20)
 
 
-class ClusterLost(RuntimeError):
-    """The scheduler went away mid-run: what was recorded is kept, and a rerun grades the rest."""
-
-
 def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_path: Path, limits: SubmissionLimits,
                      notebooks: dict[str, frozenset[str]], max_scores: dict[str, dict[str, float]], overrides: dict,
-                     feedback: bool, attempts: int, record) -> None:
+                     feedback: bool, attempts: int, record) -> str | None:
     """Grade `todo` ((assignment, student, fingerprint) items) on the cluster; `record(outcome)` receives each final
     outcome as it arrives, after its files are in place, and `record(outcome, graded=False)` each one that could
-    not be graded at all (see pool.grade_all, whose contract this keeps). Raises ClusterLost if the scheduler goes."""
+    not be graded at all (see pool.grade_all, whose contract this keeps). Returns None when all is done, or why the
+    run stopped before the end (the scheduler went away): what was recorded is kept, and a rerun grades the rest."""
     client = grader.client
     versions = {assignment: course_version(course, assignment) for assignment in {item[0] for item in todo}}
     snapshot = snapshot_path.read_bytes()
@@ -376,7 +370,7 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
             future = next(running)
             item, _ = in_flight.pop(future)
             if future.status == "cancelled":
-                raise ClusterLost("the Dask scheduler went away (or cancelled the work) mid-run")
+                return "the Dask scheduler went away (or cancelled the work) mid-run"
             if future.status == "error":
                 error = future.exception()
                 if isinstance(error, KilledWorker) and item in tried_alone:
@@ -396,7 +390,7 @@ def grade_on_cluster(grader: ClusterGrader, course: Path, todo: list, snapshot_p
         client.cancel(list(in_flight))
         raise
     except OSError as error:  # the connection to the scheduler broke (CommClosedError is one)
-        raise ClusterLost(f"the connection to the Dask scheduler broke mid-run ({type(error).__name__}: {error})")
+        return f"the connection to the Dask scheduler broke mid-run ({type(error).__name__}: {error})"
     finally:
         snapshot_future.release()
 

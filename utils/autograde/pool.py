@@ -41,6 +41,17 @@ class Pool:
             self.discard(size, wait=not kill)
 
 
+#: Why a submission whose worker died while it was graded alone scores zero (local pool and cluster alike).
+CRASHED_ALONE = ("the grading worker crashed while grading this submission alone (it ran out of memory or was "
+                 "killed): nothing of it could be graded")
+
+
+def over_time(seconds: float) -> str:
+    """Why a submission stopped for taking longer than c.Grader.submission_seconds scores zero."""
+    return (f"grading this submission took longer than {seconds:g} s, the most one submission may take "
+            f"(c.Grader.submission_seconds): it was stopped")
+
+
 def grade_all(pool: Pool, todo: list, task_args: tuple, seconds: float, attempts: int, record) -> None:
     """Grade `todo` ((assignment, student, fingerprint) items), at most pool.size at a time; `record(outcome)`
     receives each final outcome as it arrives, and `record(outcome, graded=False)` each submission that could
@@ -74,13 +85,9 @@ def grade_all(pool: Pool, todo: list, task_args: tuple, seconds: float, attempts
     def lost(item, alone: bool) -> None:
         """A submission whose worker died: over time, the culprit, or (with classmates in flight) a suspect."""
         if item in overdue:
-            settle(item, Outcome(*item, failure=(
-                f"grading this submission took longer than {seconds:g} s, the most one "
-                f"submission may take (c.Grader.submission_seconds): it was stopped")))
+            settle(item, Outcome(*item, failure=over_time(seconds)))
         elif alone:
-            settle(item, Outcome(*item, failure=(
-                "the grading worker crashed while grading this submission alone (it ran out of memory or was "
-                "killed): nothing of it could be graded")))
+            settle(item, Outcome(*item, failure=CRASHED_ALONE))
         else:
             suspects.append(item)  # maybe it, maybe a classmate in flight: find out alone
 

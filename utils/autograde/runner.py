@@ -37,6 +37,7 @@ from traitlets.config import LoggingConfigurable
 from .course import gradebook_url, load_config
 from .feedback import failure_page
 from .formgrader import not_graded_comment, write_not_graded
+from .gradebook_table import max_scores
 from .journal import JOURNAL, append, read_journal  # noqa: F401 (JOURNAL, read_journal: the journal's API here too)
 from .limits import SubmissionLimits
 from .outcome import Outcome
@@ -210,7 +211,8 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
 
     With `feedback`, each submission gets its feedback page: a worker writes a graded one's, and this process
     the page of one that scored zero for a reason. `db_url`: the gradebook (default: the course's gradebook.db).
-    `cluster`: a cluster.ClusterGrader to grade on instead of local worker processes (`jobs` is then ignored).
+    `cluster`: a cluster.ClusterGrader to grade on instead of local worker processes (`jobs` is then ignored), whose
+    workers the caller has checked (ClusterGrader.check).
     """
     course = course.resolve()
     db_url = db_url or gradebook_url(course)
@@ -233,8 +235,6 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
             else:
                 todo.append((assignment, student, digest))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-    if cluster is not None and todo:
-        cluster.check(sorted({item[0] for item in todo}))  # ClusterProblem before anything is sent
     start = time.perf_counter()
     if progress:
         progress.start(len(todo), summary.skipped)
@@ -272,15 +272,12 @@ def run(course: Path, assignments: list[str], jobs: int | None = None, force: bo
             else:
                 from .cluster import grade_on_cluster
 
-                grade_on_cluster(cluster, course, todo, snapshot_path, limits, notebooks_by_assignment,
-                                 {a: max_scores_of(db_url, a) for a in assignments}, config_overrides or {}, feedback,
-                                 settings.attempts, record)
+                summary.lost = grade_on_cluster(cluster, course, todo, snapshot_path, limits, notebooks_by_assignment,
+                                                {a: max_scores(db_url, a) for a in assignments},
+                                                config_overrides or {}, feedback, settings.attempts, record)
+                summary.interrupted = summary.lost is not None
         except KeyboardInterrupt:
             summary.interrupted = True
-        except Exception as error:
-            if cluster is None or type(error).__name__ != "ClusterLost":
-                raise
-            summary.interrupted, summary.lost = True, str(error)
         finally:
             writer.close()
             if pool is not None:
@@ -344,12 +341,6 @@ def _failure_page(course: Path, outcome: Outcome, db_url: str) -> None:
 def _possible(db_url: str, assignment: str) -> float:
     with Gradebook(db_url) as gb:
         return float(gb.find_assignment(assignment).max_score)
-
-
-def max_scores_of(db_url: str, assignment: str) -> dict[str, float]:
-    """grade_id -> max score of every graded cell of an assignment, from the gradebook."""
-    with Gradebook(db_url) as gb:
-        return {cell.name: cell.max_score for nb in gb.find_assignment(assignment).notebooks for cell in nb.grade_cells}
 
 
 def notebooks_of(db_url: str, assignment: str) -> frozenset[str]:
